@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     stencil::JsonOptions json;
     json.whitespace = stencil::WhitespacePolicy::kCompact;
     stencil::CompiledGrammar grammar = compiler.compile_json_schema(
-        R"({"type": "object", "properties": {"unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["unit"]})", json);
+        R"({"type": "object", "properties": {"unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["unit"]})",
+        json);
 
     stencil::Matcher matcher(grammar);
     stencil::TokenBitmask mask(vocab.size());

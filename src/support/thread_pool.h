@@ -58,8 +58,8 @@ class ThreadPool {
   static void run_ranges(Job& job) noexcept;
 
   std::vector<std::thread> workers_;
-  std::mutex call_mu_;  // serialises parallel_for callers
-  std::mutex mu_;       // guards everything below
+  std::mutex call_mu_;               // serialises parallel_for callers
+  std::mutex mu_;                    // guards everything below
   std::condition_variable wake_cv_;  // workers wait here for a job (or stop_)
   std::condition_variable done_cv_;  // the caller waits here for workers_inside_ == 0
   Job* job_ = nullptr;               // the running loop; null between loops

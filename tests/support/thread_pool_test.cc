@@ -66,8 +66,8 @@ INSTANTIATE_TEST_SUITE_P(Table, ThreadPoolCoverTest,
                                          CoverCase{4, 100, 0}, CoverCase{4, 10007, 0}, CoverCase{4, 10007, 64},
                                          CoverCase{4, 10007, 20000}, CoverCase{8, 5, 0}, CoverCase{8, 100000, 0}),
                          [](const testing::TestParamInfo<CoverCase>& info) {
-                           return "threads" + std::to_string(info.param.threads) + "_n" +
-                                  std::to_string(info.param.n) + "_grain" + std::to_string(info.param.grain);
+                           return "threads" + std::to_string(info.param.threads) + "_n" + std::to_string(info.param.n) +
+                                  "_grain" + std::to_string(info.param.grain);
                          });
 
 TEST(ThreadPoolTest, NegativeCountDoesNothing) {
