@@ -116,6 +116,10 @@ struct RegexOptions {
   // (\", \\, \n, \u00XX ...) and everything else raw. Used for `pattern`.
   bool inside_json_string = false;
   std::string_view rule_name_prefix = "regex";
+  // With inside_json_string: also accept \uXXXX escapes (either hex case; surrogate
+  // pairs above U+FFFF) for every code point, not only for control characters. More
+  // complete for models that escape, but fewer bytes are forced. \/ is always accepted.
+  bool allow_unicode_escapes = false;
 };
 // Adds the regex as a new rule of an existing grammar (used by the JSON Schema
 // compiler for `pattern`); returns that rule. Throws GrammarError.
