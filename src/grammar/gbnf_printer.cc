@@ -118,9 +118,15 @@ std::string print_class(const std::vector<Range>& ranges, bool bytes) {
   if (!bytes && ranges.size() == 1 && ranges[0].lo == 0 && ranges[0].hi == kMaxCodepoint) return ".";
   const std::vector<Range> inverse = complement(ranges, max_value);
   const std::string prefix = bytes ? "%[" : "[";
-  // The shorter form; on a tie the negated one when the class runs to the top (`[^"\\]` reads better).
-  const bool reaches_top = !ranges.empty() && ranges.back().hi == max_value;
-  if (inverse.size() < ranges.size() || (inverse.size() == ranges.size() && reaches_top)) return prefix + "^" + print_class_items(inverse, bytes) + "]";
+  // The form with fewer ranges; on a tie, the one listing fewer values (`[^"\\]`, `%[\xFF]`).
+  auto values = [](const std::vector<Range>& rs) {
+    uint64_t n = 0;
+    for (const Range& r : rs) n += r.hi - r.lo + 1;
+    return n;
+  };
+  if (inverse.size() < ranges.size() || (inverse.size() == ranges.size() && values(inverse) < values(ranges))) {
+    return prefix + "^" + print_class_items(inverse, bytes) + "]";
+  }
   return prefix + print_class_items(ranges, bytes) + "]";
 }
 

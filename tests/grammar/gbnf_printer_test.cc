@@ -1,0 +1,210 @@
+// Tests of print_gbnf on IR that the GBNF parser never produces (byte classes, literals that
+// are not UTF-8, rule names that are not GBNF names, undefined rules, no root), and round trips:
+// parse -> print -> parse -> print is a fixed point for every file in grammars/ and for a set
+// of tricky grammars, and the reparsed grammar recognizes the same strings.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "grammar/grammar.h"
+#include "grammar/recognizer.h"
+
+namespace stencil::grammar {
+namespace {
+
+RuleId define(Grammar& g, std::string_view name, ExprId body) {
+  const RuleId r = g.declare_rule(name);
+  g.define_rule(r, body);
+  return r;
+}
+
+struct PrintCase {
+  std::string name;
+  std::function<void(Grammar&)> build;  // sets the root unless the case is about no root
+  std::string printed;
+  // Strings the grammar (and so its printed-and-reparsed form) accepts and rejects.
+  std::vector<std::string> accept;
+  std::vector<std::string> reject;
+};
+void PrintTo(const PrintCase& c, std::ostream* os) { *os << c.name; }
+
+std::vector<PrintCase> print_cases() {
+  return {
+      {"byte_classes",
+       [](Grammar& g) {
+         g.set_root(define(g, "root", g.sequence({g.byte_class({{0xC0, 0xDF}}), g.byte_class({{0x80, 0xBF}}),
+                                                  g.byte_class({{0x00, 0x00}}, /*negated=*/true)})));
+       },
+       "root ::= %[\\xC0-\\xDF] %[\\x80-\\xBF] %[^\\x00]\n",
+       {"\xC3\xA9z", "\xDF\xBF\xFF"},
+       {"\xC3\xA9", "\xC3\xA9\x00", "\x80\x80z"}},
+      {"byte_class_specials",
+       [](Grammar& g) {
+         g.set_root(define(g, "root", g.choice({g.byte_class({{'-', '-'}, {'^', '^'}, {']', ']'}, {'\\', '\\'}}),
+                                                g.byte_class({}), g.byte_class({{0, 0xFF}})})));
+       },
+       "root ::= %[-\\\\-^] | %[] | %[^]\n",
+       {"-", "^", "]", "\\", "\xFF", "a"},
+       {"", "ab"}},
+      {"literal_with_invalid_utf8",
+       [](Grammar& g) {
+         g.set_root(define(g, "root", g.sequence({g.literal("a\xFF\xC3"), g.star(g.literal("\xE9x")), g.literal("\x80")})));
+       },
+       "root ::= \"a\" %[\\xFF] %[\\xC3] (%[\\xE9] \"x\")* %[\\x80]\n",
+       {"a\xFF\xC3\x80", "a\xFF\xC3\xE9x\xE9x\x80"},
+       {"a\xFF\xC3", "a\xFF\xC3\xE9\x80", "a\xC3\xBF\xC3\x83\xC2\x80"}},
+      {"surrogates_and_high_code_points",
+       [](Grammar& g) {
+         g.set_root(define(g, "root", g.sequence({g.char_class({{0xD800, 0xDFFF}, {0x10000, 0x10FFFF}}),
+                                                  g.literal("\xF4\x8F\xBF\xBF")})));
+       },
+       "root ::= [^\\x00-\xED\x9F\xBF\\uE000-\\uFFFF] \"\\U0010FFFF\"\n",
+       {"\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"},
+       {"\xED\xA0\x80\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"}},
+      {"nested_repeats_and_groups",
+       [](Grammar& g) {
+         const ExprId a = g.literal("a");
+         const ExprId ab = g.choice({a, g.literal("b")});
+         g.set_root(define(g, "root", g.sequence({g.optional(g.star(a)), g.repeat(ab, 2, 3),
+                                                  g.plus(g.sequence({a, g.literal("c")})), g.repeat(a, 2, kUnbounded)})));
+       },
+       "root ::= (\"a\"*)? (\"a\" | \"b\"){2,3} (\"a\" \"c\")+ \"a\"{2,}\n",
+       {"abacaa", "aaabbbacacaaa"},
+       {"abaca", "abacaaaab", "aaaabaca"}},
+      {"choice_inside_sequence_inside_choice",
+       [](Grammar& g) {
+         const ExprId inner = g.choice({g.literal("x"), g.empty()});
+         g.set_root(define(g, "root", g.choice({g.sequence({g.literal("a"), inner}), g.literal("b")})));
+       },
+       "root ::= \"a\" (\"x\" | \"\") | \"b\"\n",
+       {"a", "ax", "b"},
+       {"bx", "x", ""}},
+      {"mangled_rule_names",
+       [](Grammar& g) {
+         const RuleId weird = define(g, "my rule", g.literal("1"));
+         const RuleId taken = define(g, "my-rule", g.literal("2"));
+         const RuleId empty_name = define(g, "", g.literal("3"));
+         g.set_root(define(g, "root", g.sequence({g.rule_ref(weird), g.rule_ref(taken), g.rule_ref(empty_name)})));
+       },
+       "root ::= my-rule-2 my-rule rule\nmy-rule-2 ::= \"1\"\nmy-rule ::= \"2\"\nrule ::= \"3\"\n",
+       {"123"},
+       {"12", "213"}},
+      {"root_printed_first_then_references_then_unreferenced",
+       [](Grammar& g) {
+         const RuleId unused = define(g, "unused", g.literal("u"));
+         const RuleId b = define(g, "b", g.literal("b"));
+         const RuleId a = g.declare_rule("a");
+         g.define_rule(a, g.sequence({g.literal("a"), g.rule_ref(b)}));
+         g.set_root(define(g, "root", g.sequence({g.rule_ref(a), g.rule_ref(a)})));
+         (void)unused;
+       },
+       "root ::= a a\na ::= \"a\" b\nb ::= \"b\"\nunused ::= \"u\"\n",
+       {"abab"},
+       {"ab", "u"}},
+      {"escapes_in_literal_and_class",
+       [](Grammar& g) {
+         g.set_root(define(g, "root", g.sequence({g.literal("\"\\\n\r\t\x01\x7F[]-^"),
+                                                  g.char_class({{'[', ']'}, {'\t', '\n'}, {'"', '"'}})})));
+       },
+       "root ::= \"\\\"\\\\\\n\\r\\t\\x01\\x7F[]-^\" [\\t\\n\"\\[-\\]]\n",
+       {"\"\\\n\r\t\x01\x7F[]-^]", "\"\\\n\r\t\x01\x7F[]-^\t"},
+       {"\"\\\n\r\t\x01\x7F[]-^a"}},
+  };
+}
+
+class GbnfPrint : public testing::TestWithParam<PrintCase> {};
+
+TEST_P(GbnfPrint, PrintsGoldenAndReparsesToTheSameLanguage) {
+  const PrintCase& c = GetParam();
+  Grammar g;
+  c.build(g);
+  const std::string printed = print_gbnf(g);
+  EXPECT_EQ(printed, c.printed);
+  Grammar reparsed = parse_gbnf(printed, "root");
+  EXPECT_EQ(print_gbnf(reparsed), printed) << "not a fixed point";
+  for (const std::string& s : c.accept) {
+    EXPECT_TRUE(recognizes(g, s)) << "original rejects: " << testing::PrintToString(s);
+    EXPECT_TRUE(recognizes(reparsed, s)) << "reparsed rejects: " << testing::PrintToString(s);
+  }
+  for (const std::string& s : c.reject) {
+    EXPECT_FALSE(recognizes(g, s)) << "original accepts: " << testing::PrintToString(s);
+    EXPECT_FALSE(recognizes(reparsed, s)) << "reparsed accepts: " << testing::PrintToString(s);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GbnfPrint, testing::ValuesIn(print_cases()),
+                         [](const testing::TestParamInfo<PrintCase>& info) { return info.param.name; });
+
+TEST(GbnfPrintOther, UndefinedRuleIsACommentLine) {
+  Grammar g;
+  const RuleId missing = g.declare_rule("missing");
+  g.set_root(define(g, "root", g.rule_ref(missing)));
+  EXPECT_EQ(print_gbnf(g), "root ::= missing\n# rule 'missing' is declared but not defined\n");
+}
+
+TEST(GbnfPrintOther, WithoutRootPrintsRulesInIdOrder) {
+  Grammar g;
+  define(g, "b", g.literal("b"));
+  define(g, "a", g.star(g.char_class({{'a', 'z'}})));
+  EXPECT_EQ(print_gbnf(g), "b ::= \"b\"\na ::= [a-z]*\n");
+}
+
+TEST(GbnfPrintOther, DeepIrPrintsWithoutRecursion) {
+  // 100000 nested optional groups: the printer must not recurse per level.
+  Grammar g;
+  ExprId e = g.literal("a");
+  for (int i = 0; i < 100000; ++i) e = g.sequence({g.literal("x"), g.optional(e)});
+  g.set_root(define(g, "root", e));
+  const std::string printed = print_gbnf(g);
+  EXPECT_EQ(printed.substr(0, 22), "root ::= \"x\" (\"x\" (\"x\"");
+  // "root ::= " + 99999 x ('"x" (' + ')?') + '"x" "a"?' + "\n"
+  EXPECT_EQ(printed.size(), 9 + 99999 * 7 + 8 + 1);
+}
+
+// Grammars beyond grammars/ whose round trip is worth pinning.
+const char* const kTrickyGrammars[] = {
+    R"(root ::= "a"*? ("b" | "c"+){2,} [^\]\[\\-] . %[\x00-\x1F\x80-\xFF] "\u00e9\x00\t"{,3})",
+    "root ::= (\n  a | b # comment\n)+\na ::= [+\\--/] [-a] [a^]\nb ::= \"\" | \"\\\"\"\n",
+    "root ::= x y\ny ::= [\\uD7FF-\\uE000] [\\U00010000-\\U0010FFFF]\nx ::= \"\\r\\n\" | \"\"",
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void expect_round_trip(const std::string& text, const std::string& what) {
+  SCOPED_TRACE(what);
+  const Grammar first = parse_gbnf(text);
+  const std::string printed = print_gbnf(first);
+  const Grammar second = parse_gbnf(printed);
+  EXPECT_EQ(print_gbnf(second), printed);
+  EXPECT_EQ(second.rule_count(), first.rule_count());
+}
+
+TEST(GbnfRoundTrip, TrickyGrammars) {
+  for (const char* text : kTrickyGrammars) expect_round_trip(text, text);
+}
+
+TEST(GbnfRoundTrip, EveryFileInGrammarsDirectory) {
+  const std::filesystem::path dir = std::filesystem::path(STENCIL_SOURCE_DIR) / "grammars";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".gbnf") continue;
+    expect_round_trip(read_file(entry.path()), entry.path().filename().string());
+    ++files;
+  }
+  EXPECT_GE(files, 6);
+}
+
+}  // namespace
+}  // namespace stencil::grammar
