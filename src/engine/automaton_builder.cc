@@ -1,0 +1,603 @@
+// Grammar IR -> Automaton.
+//
+// 1. Rule analysis: which rules are recursive (in a cycle of the call graph),
+//    and a size estimate per rule, to decide what to inline.
+// 2. Per rule that keeps its own automaton (the root, recursive rules, and
+//    large rules called from several places, so their token-mask cache is
+//    shared): a Thompson NFA over bytes, with calls of inlined rules expanded in
+//    place and calls of the others as call edges.
+// 3. Subset construction per rule (epsilon closures; byte edges split into
+//    disjoint ranges; call edges grouped by rule).
+// 4. Whole-automaton analysis: fewest bytes to the end of each rule and state
+//    (a fixpoint), pruning of edges that can never finish, the empty-language
+//    check, and the left-recursion check (the Matcher expands calls top-down,
+//    so a rule that can call itself without consuming a byte would loop).
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "engine/automaton.h"
+#include "engine/utf8_ranges.h"
+#include "stencil/errors.h"
+
+namespace stencil::engine {
+namespace {
+
+using grammar::Expr;
+using grammar::ExprId;
+using grammar::ExprKind;
+using grammar::Grammar;
+
+// Nesting of expressions and inlined rules expanded by the recursive builders below.
+constexpr int32_t kMaxExpressionDepth = 2000;
+// Rules estimated at or under this many NFA states are inlined at every call site.
+constexpr int64_t kInlineAlwaysStates = 12;
+constexpr int64_t kEstimateCap = int64_t{1} << 40;
+
+int64_t capped_add(int64_t a, int64_t b) { return std::min(kEstimateCap, a + b); }
+int64_t capped_mul(int64_t a, int64_t b) { return b != 0 && a > kEstimateCap / b ? kEstimateCap : a * b; }
+
+class RuleAnalysis {
+ public:
+  explicit RuleAnalysis(const Grammar& g) : g_(g), n_(g.rule_count()) {
+    for (int32_t r = 0; r < n_; ++r) {
+      if (g.rule(r).body < 0) throw GrammarError("rule '" + g.rule(r).name + "' is used but never defined");
+    }
+    callees_.resize(n_);
+    call_count_.assign(n_, 0);
+    for (int32_t r = 0; r < n_; ++r) collect_callees(g.rule(r).body, callees_[r], 0);
+    find_recursive();
+    size_.assign(n_, -1);
+  }
+
+  bool recursive(int32_t r) const { return recursive_[r]; }
+  int32_t call_count(int32_t r) const { return call_count_[r]; }
+
+  // Estimated NFA states of a rule's body with inlinable calls expanded.
+  int64_t rule_size(int32_t r, int depth) {
+    if (size_[r] >= 0) return size_[r];
+    size_[r] = 1;  // guards against re-entry (only reachable through recursion, which is never inlined)
+    size_[r] = expr_size(g_.rule(r).body, depth + 1);
+    return size_[r];
+  }
+
+  bool inline_call(int32_t r, int32_t root) {
+    if (r == root || recursive_[r]) return false;
+    return call_count_[r] <= 1 || rule_size(r, 0) <= kInlineAlwaysStates;
+  }
+
+  int64_t expr_size(ExprId id, int depth) {
+    if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
+    const Expr& e = g_.expr(id);
+    switch (e.kind) {
+      case ExprKind::kEmpty: return 1;
+      case ExprKind::kLiteral: return static_cast<int64_t>(e.bytes.size()) + 1;
+      case ExprKind::kByteClass: return 2;
+      case ExprKind::kCharClass: {
+        int64_t total = 1;
+        std::vector<Utf8Sequence> seqs;
+        for (const auto& r : e.ranges) utf8_sequences(r.lo, r.hi, seqs);
+        for (const auto& s : seqs) total += static_cast<int64_t>(s.size());
+        return total;
+      }
+      case ExprKind::kRuleRef: return inline_call(e.rule, g_.root()) ? rule_size(e.rule, depth + 1) : 2;
+      case ExprKind::kSequence:
+      case ExprKind::kChoice: {
+        int64_t total = 1;
+        for (ExprId c : e.children) total = capped_add(total, expr_size(c, depth + 1));
+        return total;
+      }
+      case ExprKind::kRepeat: {
+        const int64_t child = expr_size(e.children[0], depth + 1);
+        const int64_t copies = e.max == grammar::kUnbounded ? std::max(e.min, 1) : e.max;
+        return capped_add(capped_mul(child + 2, copies), 2);
+      }
+    }
+    return 1;
+  }
+
+ private:
+  void collect_callees(ExprId id, std::vector<int32_t>& out, int depth) {
+    if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
+    const Expr& e = g_.expr(id);
+    if (e.kind == ExprKind::kRuleRef) {
+      out.push_back(e.rule);
+      ++call_count_[e.rule];
+    }
+    for (ExprId c : e.children) collect_callees(c, out, depth + 1);
+  }
+
+  // Tarjan's SCC, iterative.
+  void find_recursive() {
+    recursive_.assign(n_, false);
+    std::vector<int32_t> index(n_, -1), low(n_, 0), stack;
+    std::vector<bool> on_stack(n_, false);
+    int32_t counter = 0;
+    struct Frame {
+      int32_t rule;
+      size_t next;
+    };
+    for (int32_t start = 0; start < n_; ++start) {
+      if (index[start] >= 0) continue;
+      std::vector<Frame> frames{{start, 0}};
+      index[start] = low[start] = counter++;
+      stack.push_back(start);
+      on_stack[start] = true;
+      while (!frames.empty()) {
+        Frame& f = frames.back();
+        if (f.next < callees_[f.rule].size()) {
+          const int32_t w = callees_[f.rule][f.next++];
+          if (w == f.rule) recursive_[w] = true;
+          if (index[w] < 0) {
+            index[w] = low[w] = counter++;
+            stack.push_back(w);
+            on_stack[w] = true;
+            frames.push_back({w, 0});
+          } else if (on_stack[w]) {
+            low[f.rule] = std::min(low[f.rule], index[w]);
+          }
+          continue;
+        }
+        const int32_t v = f.rule;
+        frames.pop_back();
+        if (!frames.empty()) low[frames.back().rule] = std::min(low[frames.back().rule], low[v]);
+        if (low[v] == index[v]) {
+          std::vector<int32_t> component;
+          int32_t w;
+          do {
+            w = stack.back();
+            stack.pop_back();
+            on_stack[w] = false;
+            component.push_back(w);
+          } while (w != v);
+          if (component.size() > 1) {
+            for (int32_t c : component) recursive_[c] = true;
+          }
+        }
+      }
+    }
+  }
+
+  const Grammar& g_;
+  int32_t n_;
+  std::vector<std::vector<int32_t>> callees_;
+  std::vector<int32_t> call_count_;
+  std::vector<bool> recursive_;
+  std::vector<int64_t> size_;
+};
+
+// A Thompson NFA for one rule.
+struct Nfa {
+  struct State {
+    std::vector<int32_t> eps;
+    std::vector<ByteEdge> bytes;
+    std::vector<CallEdge> calls;
+  };
+  std::vector<State> states;
+  int32_t start = 0, final = 0;
+  int32_t add() {
+    states.emplace_back();
+    return static_cast<int32_t>(states.size() - 1);
+  }
+};
+
+class NfaBuilder {
+ public:
+  NfaBuilder(const Grammar& g, RuleAnalysis& analysis, const CompileLimits& limits, int64_t& total_states,
+             std::vector<int32_t>& called_rules)
+      : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules) {}
+
+  Nfa build(int32_t rule) {
+    nfa_ = Nfa{};
+    nfa_.start = add();
+    nfa_.final = add();
+    emit(g_.rule(rule).body, nfa_.start, nfa_.final, 0);
+    return std::move(nfa_);
+  }
+
+ private:
+  int32_t add() {
+    if (static_cast<int64_t>(nfa_.states.size()) + total_states_ > 4 * static_cast<int64_t>(limits_.max_automaton_states)) {
+      throw LimitError("the grammar needs more than max_automaton_states (" +
+                       std::to_string(limits_.max_automaton_states) + ") automaton states");
+    }
+    return nfa_.add();
+  }
+  void eps(int32_t from, int32_t to) { nfa_.states[from].eps.push_back(to); }
+  void byte(int32_t from, uint8_t lo, uint8_t hi, int32_t to) { nfa_.states[from].bytes.push_back({lo, hi, to}); }
+
+  void emit(ExprId id, int32_t in, int32_t out, int depth) {
+    if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
+    const Expr& e = g_.expr(id);
+    switch (e.kind) {
+      case ExprKind::kEmpty: eps(in, out); return;
+      case ExprKind::kLiteral: {
+        int32_t cur = in;
+        for (size_t i = 0; i < e.bytes.size(); ++i) {
+          const int32_t next = i + 1 == e.bytes.size() ? out : add();
+          const auto b = static_cast<uint8_t>(e.bytes[i]);
+          byte(cur, b, b, next);
+          cur = next;
+        }
+        return;
+      }
+      case ExprKind::kByteClass:
+        for (const auto& r : e.ranges) byte(in, static_cast<uint8_t>(r.lo), static_cast<uint8_t>(r.hi), out);
+        return;
+      case ExprKind::kCharClass: {
+        std::vector<Utf8Sequence> seqs;
+        for (const auto& r : e.ranges) utf8_sequences(r.lo, r.hi, seqs);
+        for (const auto& seq : seqs) {
+          int32_t cur = in;
+          for (size_t i = 0; i < seq.size(); ++i) {
+            const int32_t next = i + 1 == seq.size() ? out : add();
+            byte(cur, seq[i].lo, seq[i].hi, next);
+            cur = next;
+          }
+        }
+        return;
+      }
+      case ExprKind::kRuleRef:
+        if (analysis_.inline_call(e.rule, g_.root())) {
+          emit(g_.rule(e.rule).body, in, out, depth + 1);
+        } else {
+          nfa_.states[in].calls.push_back({e.rule, out});
+          called_.push_back(e.rule);
+        }
+        return;
+      case ExprKind::kSequence: {
+        int32_t cur = in;
+        for (size_t i = 0; i < e.children.size(); ++i) {
+          const int32_t next = i + 1 == e.children.size() ? out : add();
+          emit(e.children[i], cur, next, depth + 1);
+          cur = next;
+        }
+        return;
+      }
+      case ExprKind::kChoice:
+        for (ExprId c : e.children) {
+          // Fresh entry/exit states keep a looping child from leaking into its siblings.
+          const int32_t a = add(), b = add();
+          eps(in, a);
+          emit(c, a, b, depth + 1);
+          eps(b, out);
+        }
+        return;
+      case ExprKind::kRepeat: {
+        if (e.max != grammar::kUnbounded && e.max > limits_.max_repetition) {
+          throw LimitError("repetition bound " + std::to_string(e.max) + " exceeds max_repetition (" +
+                           std::to_string(limits_.max_repetition) + ")");
+        }
+        if (e.min > limits_.max_repetition) {
+          throw LimitError("repetition bound " + std::to_string(e.min) + " exceeds max_repetition (" +
+                           std::to_string(limits_.max_repetition) + ")");
+        }
+        int32_t cur = in;
+        for (int32_t i = 0; i < e.min; ++i) {
+          const int32_t next = add();
+          emit(e.children[0], cur, next, depth + 1);
+          cur = next;
+        }
+        if (e.max == grammar::kUnbounded) {
+          const int32_t loop = add(), body_in = add(), body_out = add();
+          eps(cur, loop);
+          eps(loop, body_in);
+          emit(e.children[0], body_in, body_out, depth + 1);
+          eps(body_out, loop);
+          eps(loop, out);
+        } else {
+          for (int32_t i = e.min; i < e.max; ++i) {
+            eps(cur, out);
+            const int32_t next = i + 1 == e.max ? out : add();
+            emit(e.children[0], cur, next, depth + 1);
+            cur = next;
+          }
+          if (e.min == e.max) eps(cur, out);
+        }
+        return;
+      }
+    }
+  }
+
+  const Grammar& g_;
+  RuleAnalysis& analysis_;
+  const CompileLimits& limits_;
+  int64_t& total_states_;
+  std::vector<int32_t>& called_;
+  Nfa nfa_;
+};
+
+// Subset construction of one rule's NFA, appending the DFA states to `out`.
+class Determiniser {
+ public:
+  Determiniser(const Nfa& nfa, int32_t rule, Automaton& out, const CompileLimits& limits)
+      : nfa_(nfa), rule_(rule), out_(out), limits_(limits) {}
+
+  // Returns the global index of the start state.
+  int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges) {
+    std::vector<int32_t> start_set = closure({nfa_.start});
+    const int32_t start = intern(std::move(start_set));
+    for (size_t next = 0; next < pending_.size(); ++next) {
+      const int32_t global = first_global_ + static_cast<int32_t>(next);
+      const std::vector<int32_t> members = pending_[next];
+      expand(global, members, byte_edges, call_edges);
+    }
+    return start;
+  }
+
+ private:
+  std::vector<int32_t> closure(std::vector<int32_t> seeds) {
+    std::vector<int32_t> stack = seeds, result;
+    std::vector<int32_t>& mark = mark_;
+    if (mark.size() < nfa_.states.size()) mark.assign(nfa_.states.size(), 0);
+    ++generation_;
+    while (!stack.empty()) {
+      const int32_t s = stack.back();
+      stack.pop_back();
+      if (mark[s] == generation_) continue;
+      mark[s] = generation_;
+      result.push_back(s);
+      for (int32_t t : nfa_.states[s].eps) stack.push_back(t);
+    }
+    std::sort(result.begin(), result.end());
+    return result;
+  }
+
+  int32_t intern(std::vector<int32_t> set) {
+    auto it = index_.find(set);
+    if (it != index_.end()) return it->second;
+    if (pending_.empty()) first_global_ = static_cast<int32_t>(out_.states.size());
+    if (static_cast<int64_t>(out_.states.size()) >= limits_.max_automaton_states) {
+      throw LimitError("the grammar needs more than max_automaton_states (" +
+                       std::to_string(limits_.max_automaton_states) + ") automaton states");
+    }
+    const int32_t global = static_cast<int32_t>(out_.states.size());
+    bool is_final = std::binary_search(set.begin(), set.end(), nfa_.final);
+    out_.states.push_back(AutomatonState{rule_, 0, 0, 0, 0, is_final, kInfiniteBytes});
+    index_.emplace(set, global);
+    pending_.push_back(std::move(set));
+    return global;
+  }
+
+  void expand(int32_t global, const std::vector<int32_t>& members, std::vector<std::vector<ByteEdge>>& byte_edges,
+              std::vector<std::vector<CallEdge>>& call_edges) {
+    // Bytes: cut [0, 255] at every edge boundary, then collect the targets of each piece.
+    std::vector<ByteEdge> edges;
+    for (int32_t s : members) {
+      for (const ByteEdge& e : nfa_.states[s].bytes) edges.push_back(e);
+    }
+    std::vector<ByteEdge> dfa_bytes;
+    if (!edges.empty()) {
+      std::vector<int> cuts;
+      for (const ByteEdge& e : edges) {
+        cuts.push_back(e.lo);
+        cuts.push_back(e.hi + 1);
+      }
+      std::sort(cuts.begin(), cuts.end());
+      cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+      std::vector<int32_t> prev_targets;
+      int32_t prev_state = -1;
+      for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+        const int lo = cuts[i], hi = cuts[i + 1] - 1;
+        std::vector<int32_t> targets;
+        for (const ByteEdge& e : edges) {
+          if (e.lo <= lo && hi <= e.hi) targets.push_back(e.target);
+        }
+        if (targets.empty()) continue;
+        std::sort(targets.begin(), targets.end());
+        targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+        const int32_t target = intern(closure(targets));
+        if (!dfa_bytes.empty() && target == prev_state && dfa_bytes.back().hi + 1 == lo) {
+          dfa_bytes.back().hi = static_cast<uint8_t>(hi);
+        } else {
+          dfa_bytes.push_back({static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), target});
+        }
+        prev_state = target;
+        prev_targets = std::move(targets);
+      }
+    }
+    // Calls: one edge per called rule.
+    std::map<int32_t, std::vector<int32_t>> by_rule;
+    for (int32_t s : members) {
+      for (const CallEdge& c : nfa_.states[s].calls) by_rule[c.rule].push_back(c.target);
+    }
+    std::vector<CallEdge> dfa_calls;
+    for (auto& [rule, targets] : by_rule) dfa_calls.push_back({rule, intern(closure(targets))});
+    if (byte_edges.size() <= static_cast<size_t>(global)) {
+      byte_edges.resize(global + 1);
+      call_edges.resize(global + 1);
+    }
+    byte_edges[global] = std::move(dfa_bytes);
+    call_edges[global] = std::move(dfa_calls);
+  }
+
+  const Nfa& nfa_;
+  int32_t rule_;
+  Automaton& out_;
+  const CompileLimits& limits_;
+  std::map<std::vector<int32_t>, int32_t> index_;
+  std::vector<std::vector<int32_t>> pending_;
+  int32_t first_global_ = 0;
+  std::vector<int32_t> mark_;
+  int32_t generation_ = 0;
+};
+
+void compute_min_bytes(Automaton& a) {
+  // Fixpoint of min_end(s) = min(0 if final, 1 + min_end(t) over bytes, min_len(R) + min_end(t) over calls).
+  // Passes in reverse state order converge in a few rounds for the forward-built automata.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (size_t i = a.states.size(); i-- > 0;) {
+      AutomatonState& s = a.states[i];
+      int32_t best = s.is_final ? 0 : kInfiniteBytes;
+      for (uint32_t k = s.byte_begin; k < s.byte_end; ++k) {
+        best = std::min(best, 1 + a.states[a.byte_edges[k].target].min_bytes_to_end);
+      }
+      for (uint32_t k = s.call_begin; k < s.call_end; ++k) {
+        const CallEdge& c = a.call_edges[k];
+        const int32_t len = a.states[a.rule_start[c.rule]].min_bytes_to_end;
+        best = std::min(best, std::min(kInfiniteBytes, len + a.states[c.target].min_bytes_to_end));
+      }
+      best = std::min(best, kInfiniteBytes);
+      if (best < s.min_bytes_to_end) {
+        s.min_bytes_to_end = best;
+        changed = true;
+      }
+    }
+  }
+}
+
+// Drops edges that lead where no end can be reached, so every state the Matcher
+// can be in can still finish (masks never lead into dead ends).
+void prune_dead_edges(Automaton& a) {
+  std::vector<ByteEdge> bytes;
+  std::vector<CallEdge> calls;
+  for (AutomatonState& s : a.states) {
+    const uint32_t bb = static_cast<uint32_t>(bytes.size());
+    for (uint32_t k = s.byte_begin; k < s.byte_end; ++k) {
+      if (a.states[a.byte_edges[k].target].min_bytes_to_end < kInfiniteBytes) bytes.push_back(a.byte_edges[k]);
+    }
+    const uint32_t cb = static_cast<uint32_t>(calls.size());
+    for (uint32_t k = s.call_begin; k < s.call_end; ++k) {
+      const CallEdge& c = a.call_edges[k];
+      if (a.states[a.rule_start[c.rule]].min_bytes_to_end < kInfiniteBytes &&
+          a.states[c.target].min_bytes_to_end < kInfiniteBytes) {
+        calls.push_back(c);
+      }
+    }
+    s.byte_begin = bb;
+    s.byte_end = static_cast<uint32_t>(bytes.size());
+    s.call_begin = cb;
+    s.call_end = static_cast<uint32_t>(calls.size());
+  }
+  a.byte_edges = std::move(bytes);
+  a.call_edges = std::move(calls);
+}
+
+// A rule that can call itself (directly or through others) before consuming a
+// byte would make the top-down Matcher expand calls forever.
+void check_left_recursion(const Automaton& a) {
+  const int32_t n = static_cast<int32_t>(a.rule_start.size());
+  std::vector<std::vector<int32_t>> left_calls(n);
+  for (int32_t r = 0; r < n; ++r) {
+    if (a.rule_start[r] < 0) continue;
+    std::vector<int32_t> stack{a.rule_start[r]};
+    std::vector<bool> seen(a.states.size(), false);
+    while (!stack.empty()) {
+      const int32_t s = stack.back();
+      stack.pop_back();
+      if (seen[s]) continue;
+      seen[s] = true;
+      const AutomatonState& st = a.states[s];
+      for (uint32_t k = st.call_begin; k < st.call_end; ++k) {
+        const CallEdge& c = a.call_edges[k];
+        left_calls[r].push_back(c.rule);
+        if (a.states[a.rule_start[c.rule]].min_bytes_to_end == 0) stack.push_back(c.target);
+      }
+    }
+  }
+  // Cycle detection with colours (iterative DFS), reporting the cycle.
+  std::vector<int8_t> colour(n, 0);
+  std::vector<int32_t> parent(n, -1);
+  for (int32_t root = 0; root < n; ++root) {
+    if (colour[root] != 0 || a.rule_start[root] < 0) continue;
+    std::vector<std::pair<int32_t, size_t>> frames{{root, 0}};
+    colour[root] = 1;
+    while (!frames.empty()) {
+      auto& [v, next] = frames.back();
+      if (next < left_calls[v].size()) {
+        const int32_t w = left_calls[v][next++];
+        if (colour[w] == 1) {
+          std::string cycle = a.rule_names[w];
+          std::vector<int32_t> path;
+          for (auto& f : frames) path.push_back(f.first);
+          auto it = std::find(path.begin(), path.end(), w);
+          for (++it; it != path.end(); ++it) cycle += " -> " + a.rule_names[*it];
+          cycle += " -> " + a.rule_names[w];
+          throw GrammarError("left recursion is not supported: " + cycle +
+                             " (rewrite the rule so it consumes input before calling itself)");
+        }
+        if (colour[w] == 0) {
+          colour[w] = 1;
+          frames.push_back({w, 0});
+        }
+        continue;
+      }
+      colour[v] = 2;
+      frames.pop_back();
+    }
+  }
+}
+
+}  // namespace
+
+Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
+  if (g.root() < 0 || g.root() >= g.rule_count()) throw GrammarError("the grammar has no root rule");
+  RuleAnalysis analysis(g);
+  Automaton a;
+  a.root_rule = g.root();
+  a.rule_start.assign(g.rule_count(), -1);
+  for (int32_t r = 0; r < g.rule_count(); ++r) a.rule_names.push_back(g.rule(r).name);
+
+  std::vector<std::vector<ByteEdge>> byte_edges;
+  std::vector<std::vector<CallEdge>> call_edges;
+  int64_t nfa_states = 0;
+  std::vector<int32_t> queue{g.root()};
+  std::vector<bool> queued(g.rule_count(), false);
+  queued[g.root()] = true;
+  for (size_t qi = 0; qi < queue.size(); ++qi) {
+    const int32_t rule = queue[qi];
+    std::vector<int32_t> called;
+    NfaBuilder builder(g, analysis, limits, nfa_states, called);
+    Nfa nfa = builder.build(rule);
+    nfa_states += static_cast<int64_t>(nfa.states.size());
+    Determiniser det(nfa, rule, a, limits);
+    a.rule_start[rule] = det.run(byte_edges, call_edges);
+    for (int32_t c : called) {
+      if (!queued[c]) {
+        queued[c] = true;
+        queue.push_back(c);
+      }
+    }
+  }
+  byte_edges.resize(a.states.size());
+  call_edges.resize(a.states.size());
+  for (size_t i = 0; i < a.states.size(); ++i) {
+    AutomatonState& s = a.states[i];
+    s.byte_begin = static_cast<uint32_t>(a.byte_edges.size());
+    a.byte_edges.insert(a.byte_edges.end(), byte_edges[i].begin(), byte_edges[i].end());
+    s.byte_end = static_cast<uint32_t>(a.byte_edges.size());
+    s.call_begin = static_cast<uint32_t>(a.call_edges.size());
+    a.call_edges.insert(a.call_edges.end(), call_edges[i].begin(), call_edges[i].end());
+    s.call_end = static_cast<uint32_t>(a.call_edges.size());
+  }
+  compute_min_bytes(a);
+  if (a.states[a.root_start()].min_bytes_to_end >= kInfiniteBytes) {
+    throw GrammarError("the grammar accepts no string: rule '" + a.rule_names[a.root_rule] +
+                       "' can never finish (every alternative recurses without end)");
+  }
+  prune_dead_edges(a);
+  check_left_recursion(a);
+  return a;
+}
+
+std::string describe(const Automaton& a) {
+  std::string out;
+  for (size_t i = 0; i < a.states.size(); ++i) {
+    const AutomatonState& s = a.states[i];
+    out += std::to_string(i) + " [" + a.rule_names[s.rule] + "]" + (s.is_final ? " final" : "") +
+           " min=" + std::to_string(s.min_bytes_to_end) + ":";
+    for (uint32_t k = s.byte_begin; k < s.byte_end; ++k) {
+      const ByteEdge& e = a.byte_edges[k];
+      out += " " + std::to_string(e.lo) + "-" + std::to_string(e.hi) + "->" + std::to_string(e.target);
+    }
+    for (uint32_t k = s.call_begin; k < s.call_end; ++k) {
+      out += " call " + a.rule_names[a.call_edges[k].rule] + "->" + std::to_string(a.call_edges[k].target);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace stencil::engine

@@ -1,0 +1,85 @@
+// The pushdown run of an Automaton over bytes: the parser under the Matcher
+// and under the mask-cache precomputation.
+//
+// A parse state is a set of stack tops. Each stack is a chain of nodes in an
+// arena: a node is (automaton state, parent node), where the parent is the
+// return point in the calling rule. Stacks share their common parts, so a set
+// of many stacks stays small (a graph-structured stack, as in GLR parsing).
+//
+// The set holds only *scanning* nodes (states with byte edges: where the next
+// byte is read) plus two markers: kAccept (the root rule has ended: the text so
+// far is a complete match) and kEscape (a precomputation's bottom rule ended,
+// see mask_cache.cc). Calls are expanded and finished rules popped eagerly
+// (the closure), so advancing by one byte is: step each top's byte edge, then
+// close the results.
+//
+// Allocation: the arena and scratch vectors grow and are reused; callers
+// truncate the arena (nodes_size / truncate) to undo speculative work.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/automaton.h"
+
+namespace stencil::engine {
+
+inline constexpr int32_t kRootParent = -1;    // parent of the root rule's nodes
+inline constexpr int32_t kEscapeParent = -2;  // parent of a precomputation's bottom rule
+inline constexpr int32_t kAccept = -1;        // set marker: the root rule ended here
+inline constexpr int32_t kEscape = -2;        // set marker: the bottom rule ended here
+
+struct StackNode {
+  int32_t state;
+  int32_t parent;  // node index, kRootParent or kEscapeParent
+};
+
+class StackMachine {
+ public:
+  explicit StackMachine(const Automaton& automaton) : a_(&automaton) {}
+
+  // Appends to `out` the closure of the node (state, parent): scanning nodes and markers.
+  void start(int32_t state, int32_t parent, std::vector<int32_t>& out);
+  // The set after reading byte c from set `in` (markers in `in` are ignored). Returns false if it is empty.
+  bool advance(std::span<const int32_t> in, uint8_t c, std::vector<int32_t>& out);
+
+  int32_t nodes_size() const { return static_cast<int32_t>(nodes_.size()); }
+  void truncate(int32_t size) { nodes_.resize(static_cast<size_t>(size)); }
+  const StackNode& node(int32_t id) const { return nodes_[static_cast<size_t>(id)]; }
+  void clear() { nodes_.clear(); }
+  void reserve(size_t n) { nodes_.reserve(n); }
+  const Automaton& automaton() const { return *a_; }
+  std::vector<StackNode>& nodes() { return nodes_; }
+  const std::vector<StackNode>& nodes() const { return nodes_; }
+
+  // Fewest bytes that finish the whole stack of node `id` (its rule and every caller).
+  int32_t min_bytes_to_end(int32_t id) const;
+
+ private:
+  struct Seen {
+    int32_t state, parent, node;
+    bool closed;
+  };
+  // Returns the node for (state, parent) in this step, creating it (or adopting `existing`) if new.
+  Seen& intern(int32_t state, int32_t parent, int32_t existing);
+  void close(int32_t state, int32_t parent, int32_t existing, std::vector<int32_t>& out);
+
+  const Automaton* a_;
+  std::vector<StackNode> nodes_;
+  std::vector<Seen> seen_;  // per-step dedup of (state, parent)
+  struct Work {
+    int32_t state, parent, existing;
+  };
+  std::vector<Work> work_;
+  bool has_accept_ = false, has_escape_ = false;
+};
+
+inline bool set_has(std::span<const int32_t> set, int32_t marker) {
+  for (int32_t x : set) {
+    if (x == marker) return true;
+  }
+  return false;
+}
+
+}  // namespace stencil::engine
