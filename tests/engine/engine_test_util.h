@@ -15,9 +15,12 @@ namespace stencil::testing {
 inline TokenBitmask reference_mask(const Matcher& m) {
   const Vocabulary& vocab = m.grammar().vocabulary();
   TokenBitmask mask(vocab.size());
+  Matcher f = m.fork();
   for (int32_t id = 0; id < vocab.size(); ++id) {
-    Matcher f = m.fork();
-    if (f.accept_token(id)) mask.words[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    if (f.accept_token(id)) {
+      mask.words[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+      f.rollback(1);
+    }
   }
   return mask;
 }
