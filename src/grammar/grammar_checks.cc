@@ -30,13 +30,29 @@ bool char_class_matches_something(const std::vector<Range>& ranges) {
 
 enum class Property { kNullable, kProductive };
 
+// A compact adjacency list (CSR): the neighbours of node i are targets[offsets[i] .. offsets[i + 1]).
+struct Adjacency {
+  std::vector<int32_t> offsets;
+  std::vector<int32_t> targets;
+  // Builds from (from, to) pairs over `n` nodes.
+  Adjacency(size_t n, const std::vector<std::pair<int32_t, int32_t>>& edges) : offsets(n + 1, 0), targets(edges.size()) {
+    for (const auto& [from, to] : edges) ++offsets[static_cast<size_t>(from) + 1];
+    for (size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
+    std::vector<int32_t> next(offsets.begin(), offsets.end() - 1);
+    for (const auto& [from, to] : edges) targets[static_cast<size_t>(next[static_cast<size_t>(from)]++)] = to;
+  }
+  template <typename F>
+  void for_each(int32_t node, F&& f) const {
+    for (int32_t i = offsets[static_cast<size_t>(node)]; i < offsets[static_cast<size_t>(node) + 1]; ++i) {
+      f(targets[static_cast<size_t>(i)]);
+    }
+  }
+};
+
 // Least fixpoint of `property` for every expression (see the file comment).
 std::vector<bool> fixpoint(const Grammar& g, Property property) {
   const auto n = static_cast<size_t>(g.expr_count());
   std::vector<bool> value(n, false);
-  std::vector<std::vector<ExprId>> parents(n);
-  std::vector<std::vector<ExprId>> refs_to_rule(static_cast<size_t>(g.rule_count()));
-  std::vector<std::vector<RuleId>> rules_with_body(n);
   std::vector<int32_t> pending(n, 0);  // children still false, for "all children" nodes
   std::vector<ExprId> work;
 
@@ -46,13 +62,15 @@ std::vector<bool> fixpoint(const Grammar& g, Property property) {
     work.push_back(e);
   };
 
-  for (RuleId r = 0; r < g.rule_count(); ++r) {
-    const ExprId body = g.rule(r).body;
-    if (body >= 0 && body < g.expr_count()) rules_with_body[static_cast<size_t>(body)].push_back(r);
-  }
+  // Edges along which truth propagates: child -> parent expression, and rule body ->
+  // the references to that rule (a body expression may be shared by several rules).
+  std::vector<std::pair<int32_t, int32_t>> up;
+  std::vector<std::pair<int32_t, int32_t>> body_to_refs;
+  std::vector<ExprId> body_of(static_cast<size_t>(g.rule_count()), -1);
+  for (RuleId r = 0; r < g.rule_count(); ++r) body_of[static_cast<size_t>(r)] = g.rule(r).body;
   for (ExprId e = 0; e < g.expr_count(); ++e) {
     const Expr& x = g.expr(e);
-    for (ExprId c : x.children) parents[static_cast<size_t>(c)].push_back(e);
+    for (ExprId c : x.children) up.emplace_back(c, e);
     switch (x.kind) {
       case ExprKind::kEmpty:
         mark(e);
@@ -67,7 +85,9 @@ std::vector<bool> fixpoint(const Grammar& g, Property property) {
         if (property == Property::kProductive && !x.ranges.empty()) mark(e);
         break;
       case ExprKind::kRuleRef:
-        if (valid_rule(g, x.rule)) refs_to_rule[static_cast<size_t>(x.rule)].push_back(e);
+        if (valid_rule(g, x.rule) && body_of[static_cast<size_t>(x.rule)] >= 0) {
+          body_to_refs.emplace_back(body_of[static_cast<size_t>(x.rule)], e);
+        }
         break;
       case ExprKind::kSequence:
         pending[static_cast<size_t>(e)] = static_cast<int32_t>(x.children.size());
@@ -84,20 +104,20 @@ std::vector<bool> fixpoint(const Grammar& g, Property property) {
         break;
     }
   }
+  const Adjacency parents(n, up);
+  const Adjacency refs(n, body_to_refs);
   while (!work.empty()) {
     const ExprId e = work.back();
     work.pop_back();
-    for (ExprId p : parents[static_cast<size_t>(e)]) {
+    parents.for_each(e, [&](ExprId p) {
       const Expr& px = g.expr(p);
       if (px.kind == ExprKind::kChoice) {
         mark(p);
       } else if (px.kind == ExprKind::kSequence || (px.kind == ExprKind::kRepeat && px.min > 0)) {
         if (--pending[static_cast<size_t>(p)] == 0) mark(p);
       }
-    }
-    for (RuleId r : rules_with_body[static_cast<size_t>(e)]) {
-      for (ExprId ref : refs_to_rule[static_cast<size_t>(r)]) mark(ref);
-    }
+    });
+    refs.for_each(e, mark);
   }
   return value;
 }
