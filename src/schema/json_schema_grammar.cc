@@ -1,0 +1,667 @@
+// The schema-to-grammar emitter (see json_schema_grammar.h).
+//
+// Pipeline: text -> Json (key order kept) -> typed nodes (schema_parser) ->
+// flattened nodes (resolve: $ref/allOf merged) -> grammar, then pruning.
+//
+// Rules versus inline expressions: a subschema that involves `$ref` or `allOf`
+// (a node with `all_of`) becomes a rule, memoised per node (and per nesting
+// depth under the pretty layout), and its body is built from a work list; that is
+// how recursive schemas become recursive rules rather than expansions. Everything
+// else is built inline under a depth guard (JsonOptions::max_depth).
+//
+// anyOf/oneOf are distributed: the value is one of (node without the group AND
+// branch). oneOf is compiled as a choice only when its branches are provably
+// disjoint (resolve.h); otherwise it is an error, or anyOf with a warning under lenient.
+#include "schema/json_schema_grammar.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "schema/containers.h"
+#include "schema/grammar_prune.h"
+#include "schema/json_layout.h"
+#include "schema/number_grammar.h"
+#include "schema/resolve.h"
+#include "schema/schema_parser.h"
+#include "schema/string_grammar.h"
+#include "stencil/errors.h"
+
+// The regex front end (src/grammar/regex_parser.cc) may not be linked into every build yet:
+// a weak reference lets `pattern` report "unavailable" instead of failing to link.
+namespace stencil::grammar {
+RuleId add_regex_rule(Grammar& grammar, std::string_view pattern, const RegexOptions& options) __attribute__((weak));
+}
+
+namespace stencil::schema {
+namespace {
+
+using grammar::ExprId;
+using grammar::Grammar;
+using grammar::RuleId;
+
+constexpr int64_t kMaxCountStates = 20000;  // object count automaton (minProperties/maxProperties)
+constexpr size_t kMaxAnyOfCombinations = 256;  // several anyOf groups in one node are multiplied out
+constexpr size_t kMaxDependentVariants = 16;   // dependentRequired: 2^(optional keys with dependencies)
+
+std::string rule_name_for(const std::string& pointer) {
+  std::string name = "s";
+  for (char c : pointer) {
+    if (std::isalnum(static_cast<unsigned char>(c))) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (name.back() != '-') name += '-';
+  }
+  while (name.size() > 1 && name.back() == '-') name.pop_back();
+  if (name.size() > 48) name = "s-" + name.substr(name.size() - 46);
+  return name;
+}
+
+class Emitter {
+ public:
+  Emitter(Grammar& g, Resolver& resolver, const JsonOptions& options, std::vector<std::string>& warnings)
+      : g_(g), r_(resolver), opt_(options), warnings_(warnings), layout_(g, options) {}
+
+  // The root rule for node `root`.
+  RuleId emit_root(NodeId root) {
+    RuleId rule = g_.declare_rule("root");
+    auto body = value(root, 0, 0);
+    g_.define_rule(rule, body ? *body : never());
+    drain();
+    return rule;
+  }
+
+  RuleId emit_any_root() {
+    RuleId rule = g_.declare_rule("root");
+    g_.define_rule(rule, any_value(0));
+    drain();
+    return rule;
+  }
+
+  const std::vector<std::pair<std::string, std::string>>& errors() const { return errors_; }
+
+ private:
+  // ---- helpers ------------------------------------------------------------------------------
+  ExprId never() {
+    if (never_rule_ < 0) never_rule_ = g_.declare_rule("never");  // declared, never defined: matches nothing
+    return g_.rule_ref(never_rule_);
+  }
+
+  std::nullopt_t fail(const std::string& pointer, const std::string& message) {
+    errors_.emplace_back(pointer, message);
+    return std::nullopt;
+  }
+
+  // An unsupported construct: an error, or (lenient) a warning; returns whether to go on ignoring it.
+  bool unsupported(const std::string& pointer, const std::string& message) {
+    if (opt_.lenient) {
+      warnings_.push_back((pointer.empty() ? std::string("#") : pointer) + ": " + message + " ignored (lenient)");
+      return true;
+    }
+    errors_.emplace_back(pointer, message);
+    return false;
+  }
+
+  int depth_key(int depth) const { return layout_.depth_sensitive() ? depth : 0; }
+
+  void drain() {
+    while (!work_.empty()) {
+      auto [rule, node, depth] = work_.front();
+      work_.pop_front();
+      std::optional<ExprId> body;
+      body = inline_value(r_.flatten(node), depth, 0);
+      g_.define_rule(rule, body ? *body : never());
+    }
+  }
+
+  // ---- values ---------------------------------------------------------------------------------
+  std::optional<ExprId> value(NodeId id, int depth, int guard) {
+    if (id == kFalseNode) return std::nullopt;
+    if (id == kTrueNode) return any_value(depth);
+    if (layout_.depth_sensitive() && depth > opt_.max_depth) return std::nullopt;  // pretty layout stops here
+    if (!r_.arena().at(id).all_of.empty()) {
+      const NodeId flat = r_.flatten(id);
+      const Node& f = r_.arena().at(flat);
+      if (f.types == 0 || (f.enum_values && f.enum_values->empty())) return std::nullopt;
+      auto key = std::make_pair(id, depth_key(depth));
+      if (auto it = rules_.find(key); it != rules_.end()) return g_.rule_ref(it->second);
+      RuleId rule = g_.fresh_rule(rule_name_for(r_.arena().at(id).pointer));
+      rules_[key] = rule;
+      work_.push_back({rule, id, depth});
+      return g_.rule_ref(rule);
+    }
+    return inline_value(id, depth, guard + 1);
+  }
+
+  std::optional<ExprId> inline_value(NodeId id, int depth, int guard) {
+    if (id == kFalseNode) return std::nullopt;
+    if (id == kTrueNode) return any_value(depth);
+    if (guard > opt_.max_depth) {
+      throw LimitError("schema nesting exceeds max_depth (" + std::to_string(opt_.max_depth) + ")", r_.arena().at(id).pointer);
+    }
+    const Node n = r_.arena().at(id);
+    if (!n.any_of.empty()) return distribute(id, n, depth, guard);
+    if (n.types == 0) return std::nullopt;
+    if (n.enum_values) {
+      std::vector<ExprId> alts;
+      for (const Json& v : *n.enum_values) {
+        if (!r_.validate(v, id)) continue;
+        if (auto e = const_value(v, depth, 0)) alts.push_back(*e);
+      }
+      if (alts.empty()) return std::nullopt;
+      return g_.choice(alts);
+    }
+    std::vector<ExprId> alts;
+    if (n.types & kNull) alts.push_back(g_.literal("null"));
+    if (n.types & kBoolean) alts.push_back(g_.choice({g_.literal("true"), g_.literal("false")}));
+    if (n.types & (kInteger | kFraction)) {
+      if (auto e = number(n)) alts.push_back(*e);
+    }
+    if (n.types & kString) {
+      if (auto e = string(n)) alts.push_back(*e);
+    }
+    if (n.types & kObject) {
+      if (auto e = object(id, n, depth, guard)) alts.push_back(*e);
+    }
+    if (n.types & kArray) {
+      if (auto e = array(n, depth, guard)) alts.push_back(*e);
+    }
+    if (alts.empty()) return std::nullopt;
+    return g_.choice(alts);
+  }
+
+  // anyOf/oneOf: (the node without its groups) AND one branch of each group.
+  std::optional<ExprId> distribute(NodeId id, const Node& n, int depth, int guard) {
+    Node base = n;
+    base.any_of.clear();
+    base.any_of_is_one_of.clear();
+    const NodeId base_id = r_.arena().add(std::move(base));
+    std::vector<std::vector<NodeId>> combos = {{}};
+    for (size_t gi = 0; gi < n.any_of.size(); ++gi) {
+      const auto& group = n.any_of[gi];
+      if (n.any_of_is_one_of[gi]) {
+        // Every pair of branches (each AND the rest of the node) must be provably disjoint.
+        std::vector<NodeId> with_base;
+        for (NodeId b : group) with_base.push_back(r_.conjunction(base_id, b));
+        bool ok = true;
+        for (size_t i = 0; i < with_base.size() && ok; ++i) {
+          for (size_t j = i + 1; j < with_base.size() && ok; ++j) {
+            if (!r_.provably_disjoint(with_base[i], with_base[j])) {
+              ok = false;
+              const std::string where = n.pointer + "/oneOf";
+              if (!unsupported(where, "oneOf branches " + std::to_string(i) + " and " + std::to_string(j) +
+                                          " are not provably disjoint (compiled as anyOf)")) {
+                return std::nullopt;
+              }
+            }
+          }
+        }
+      }
+      std::vector<std::vector<NodeId>> next;
+      for (const auto& c : combos) {
+        for (NodeId b : group) {
+          auto x = c;
+          x.push_back(b);
+          next.push_back(std::move(x));
+        }
+      }
+      if (next.size() > kMaxAnyOfCombinations) {
+        return fail(n.pointer, "anyOf/oneOf groups multiply out to more than " + std::to_string(kMaxAnyOfCombinations) + " branches");
+      }
+      combos = std::move(next);
+    }
+    std::vector<ExprId> alts;
+    for (const auto& c : combos) {
+      NodeId conj = base_id;
+      for (NodeId b : c) conj = r_.conjunction(conj, b);
+      if (auto e = inline_value(r_.flatten(conj), depth, guard + 1)) alts.push_back(*e);
+    }
+    (void)id;
+    if (alts.empty()) return std::nullopt;
+    return g_.choice(alts);
+  }
+
+  // ---- the builtin any-JSON value ---------------------------------------------------------------
+  ExprId any_value(int depth) {
+    if (layout_.depth_sensitive() && depth > opt_.max_depth) return scalar_value();
+    const int key = depth_key(depth);
+    if (auto it = any_rules_.find(key); it != any_rules_.end()) return g_.rule_ref(it->second);
+    RuleId rule = g_.fresh_rule(key == 0 ? "value" : "value-" + std::to_string(key));
+    any_rules_[key] = rule;
+    // Define now: the body only refers to rules (itself or the next depth).
+    const ExprId inner = layout_.depth_sensitive() && depth + 1 > opt_.max_depth ? scalar_value() : any_value(depth + 1);
+    const ExprId sep = layout_.separator(depth);
+    const ExprId str = any_string();
+    const ExprId member = g_.sequence({str, layout_.colon(), inner});
+    const ExprId object = g_.choice({layout_.empty('{', '}'),
+                                     g_.sequence({layout_.open('{', depth), member, g_.star(g_.sequence({sep, member})), layout_.close('}', depth)})});
+    const ExprId array = g_.choice({layout_.empty('[', ']'),
+                                    g_.sequence({layout_.open('[', depth), inner, g_.star(g_.sequence({sep, inner})), layout_.close(']', depth)})});
+    g_.define_rule(rule, g_.choice({scalar_value(), object, array}));
+    return g_.rule_ref(rule);
+  }
+
+  ExprId scalar_value() {
+    if (scalar_ < 0) {
+      scalar_ = g_.choice({g_.literal("null"), g_.literal("true"), g_.literal("false"), any_number(g_), any_string()});
+    }
+    return scalar_;
+  }
+
+  ExprId any_string() {
+    if (any_string_ < 0) {
+      RuleId r = g_.fresh_rule("string");
+      g_.define_rule(r, g_.sequence({g_.literal("\""), *string_body(g_, 0, kNoMax, opt_.allow_escapes, 0), g_.literal("\"")}));
+      any_string_ = g_.rule_ref(r);
+    }
+    return any_string_;
+  }
+
+  // ---- const / enum values -------------------------------------------------------------------
+  std::optional<ExprId> const_value(const Json& v, int depth, int guard) {
+    if (guard > opt_.max_depth) throw LimitError("enum/const value nesting exceeds max_depth", "");
+    switch (v.type()) {
+      case Json::value_t::null: return g_.literal("null");
+      case Json::value_t::boolean: return g_.literal(v.get<bool>() ? "true" : "false");
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned: return g_.literal(v.dump());
+      case Json::value_t::number_float: {
+        const double d = v.get<double>();
+        if (!std::isfinite(d)) return std::nullopt;
+        // 1.0 and 1 are the same number in JSON Schema: offer both spellings.
+        const std::string text = decimal_from_double(d).to_string();
+        if (text == v.dump()) return g_.literal(text);
+        return g_.choice({g_.literal(text), g_.literal(v.dump())});
+      }
+      case Json::value_t::string: {
+        auto s = canonical_json_string(v.get<std::string>());
+        if (!s) return std::nullopt;
+        if (!opt_.allow_escapes && s->find('\\') != std::string::npos) return std::nullopt;
+        return g_.literal(*s);
+      }
+      case Json::value_t::array: {
+        if (v.empty()) return layout_.empty('[', ']');
+        std::vector<ExprId> parts = {layout_.open('[', depth)};
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (i > 0) parts.push_back(layout_.separator(depth));
+          auto e = const_value(v[i], depth + 1, guard + 1);
+          if (!e) return std::nullopt;
+          parts.push_back(*e);
+        }
+        parts.push_back(layout_.close(']', depth));
+        return g_.sequence(parts);
+      }
+      case Json::value_t::object: {
+        if (v.empty()) return layout_.empty('{', '}');
+        std::vector<ExprId> parts = {layout_.open('{', depth)};
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (!first) parts.push_back(layout_.separator(depth));
+          first = false;
+          auto key = canonical_json_string(it.key());
+          auto e = const_value(it.value(), depth + 1, guard + 1);
+          if (!key || !e) return std::nullopt;
+          parts.push_back(g_.literal(*key));
+          parts.push_back(layout_.colon());
+          parts.push_back(*e);
+        }
+        parts.push_back(layout_.close('}', depth));
+        return g_.sequence(parts);
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  // ---- numbers ---------------------------------------------------------------------------------
+  std::optional<ExprId> number(const Node& n) {
+    std::optional<Decimal> lo = n.minimum;
+    std::optional<Decimal> hi = n.maximum;
+    bool integers_only = !(n.types & kFraction);
+    std::optional<Decimal> int_multiple;
+    std::optional<int> frac_digits;  // multipleOf 10^-p on numbers: at most p fraction digits
+    for (const Decimal& m : n.multiple_of) {
+      if (m.is_integer()) {
+        if (m.int_digits == "1") {
+          integers_only = true;
+          continue;
+        }
+        if (int_multiple && compare(*int_multiple, m) != 0) {
+          if (!unsupported(n.pointer + "/multipleOf", "several different integer multipleOf values")) return std::nullopt;
+          continue;
+        }
+        int_multiple = m;
+        integers_only = true;
+      } else if (m.int_digits == "0" && m.frac_digits.back() == '1' &&
+                 m.frac_digits.find_first_not_of('0') == m.frac_digits.size() - 1) {
+        const int p = static_cast<int>(m.frac_digits.size());
+        frac_digits = frac_digits ? std::min(*frac_digits, p) : p;
+      } else if (!unsupported(n.pointer + "/multipleOf", "multipleOf " + m.to_string() + " (only integers and powers of ten are supported)")) {
+        return std::nullopt;
+      }
+    }
+    if (integers_only) {
+      std::optional<Decimal> ilo, ihi;
+      if (lo) ilo = (n.minimum_exclusive && lo->is_integer()) ? add_one(*lo) : ceil_integer(*lo);
+      if (hi) ihi = (n.maximum_exclusive && hi->is_integer()) ? sub_one(*hi) : floor_integer(*hi);
+      if (int_multiple) {
+        bool unsup = false;
+        auto e = integer_multiple(g_, *int_multiple, ilo, ihi, unsup);
+        if (unsup) {
+          if (!unsupported(n.pointer + "/multipleOf", "multipleOf " + int_multiple->to_string() + " with these bounds")) return std::nullopt;
+          return integer_range(g_, ilo, ihi);
+        }
+        return e;
+      }
+      return integer_range(g_, ilo, ihi);
+    }
+    if (frac_digits) {
+      if (lo || hi) {
+        if (!unsupported(n.pointer + "/multipleOf", "fractional multipleOf together with minimum/maximum")) return std::nullopt;
+        return number_range(g_, lo, n.minimum_exclusive, hi, n.maximum_exclusive);
+      }
+      return g_.sequence({any_integer(g_), g_.optional(g_.sequence({g_.literal("."), g_.repeat(g_.byte_class({{'0', '9'}}), 1, *frac_digits)}))});
+    }
+    return number_range(g_, lo, n.minimum_exclusive, hi, n.maximum_exclusive);
+  }
+
+  // ---- strings ---------------------------------------------------------------------------------
+  std::optional<ExprId> string(const Node& n) {
+    const bool has_lengths = n.min_length > 0 || n.max_length != kNoMax;
+    if (n.max_length != kNoMax && n.max_length < n.min_length) return std::nullopt;
+    std::optional<ExprId> body;
+    if (!n.patterns.empty()) {
+      if (n.patterns.size() > 1 && !unsupported(n.pointer + "/pattern", "several patterns on one string (from allOf)")) {
+        return std::nullopt;
+      }
+      if (!n.formats.empty() && !unsupported(n.pointer + "/format", "format together with pattern")) return std::nullopt;
+      if (has_lengths && !unsupported(n.pointer + "/pattern", "pattern together with minLength/maxLength")) return std::nullopt;
+      if (&grammar::add_regex_rule == nullptr) {
+        if (!unsupported(n.pointer + "/pattern", "pattern (the regex front end is not built)")) return std::nullopt;
+      } else {
+        try {
+          grammar::RegexOptions ro;
+          ro.inside_json_string = true;
+          body = g_.rule_ref(grammar::add_regex_rule(g_, n.patterns.front(), ro));
+        } catch (const Error& e) {
+          if (!unsupported(n.pointer + "/pattern", std::string("pattern cannot be compiled: ") + e.message())) return std::nullopt;
+        }
+      }
+    } else if (!n.formats.empty()) {
+      if (n.formats.size() > 1 && !unsupported(n.pointer + "/format", "several formats on one string (from allOf)")) return std::nullopt;
+      auto [fmin, fmax] = format_length_range(n.formats.front());
+      const bool fits = fmin >= n.min_length && (n.max_length == kNoMax || (fmax != kNoMax && fmax <= n.max_length));
+      if (!fits && has_lengths) {
+        if (!unsupported(n.pointer + "/format", "format '" + n.formats.front() + "' together with minLength/maxLength")) return std::nullopt;
+      }
+      body = format_body(g_, n.formats.front());
+    }
+    if (!body) body = string_body(g_, n.min_length, n.max_length, opt_.allow_escapes, 0);
+    if (!body) return std::nullopt;
+    return g_.sequence({g_.literal("\""), *body, g_.literal("\"")});
+  }
+
+  // ---- objects ---------------------------------------------------------------------------------
+  struct PlannedMember {
+    std::string name;
+    NodeId schema;
+    bool required;
+  };
+
+  std::optional<ExprId> object(NodeId id, const Node& n, int depth, int guard) {
+    std::vector<PlannedMember> plan;
+    auto is_required = [&](const std::string& name) {
+      return std::find(n.required.begin(), n.required.end(), name) != n.required.end();
+    };
+    for (const auto& [name, sub] : n.properties) {
+      plan.push_back({name, *r_.key_schema(n, name), is_required(name)});
+    }
+    // Required keys that `properties` does not declare still have to be there.
+    for (const std::string& name : n.required) {
+      if (std::any_of(plan.begin(), plan.end(), [&](const PlannedMember& m) { return m.name == name; })) continue;
+      std::optional<NodeId> s = r_.key_schema(n, name);
+      plan.push_back({name, s.value_or(kTrueNode), true});
+    }
+    // propertyNames applies to declared keys too.
+    if (n.property_names) {
+      for (auto& m : plan) {
+        if (!r_.validate(Json(m.name), *n.property_names)) m.schema = kFalseNode;
+      }
+    }
+    // dependentRequired: a key that must bring others along.
+    std::vector<std::pair<size_t, std::vector<std::string>>> optional_deps;
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (const auto& [key, deps] : n.dependent_required) {
+        auto it = std::find_if(plan.begin(), plan.end(), [&](const PlannedMember& m) { return m.name == key; });
+        if (it == plan.end() || !it->required) continue;
+        for (const std::string& d : deps) {
+          auto jt = std::find_if(plan.begin(), plan.end(), [&](const PlannedMember& m) { return m.name == d; });
+          if (jt == plan.end()) {
+            plan.push_back({d, r_.key_schema(n, d).value_or(kTrueNode), true});
+            changed = true;
+          } else if (!jt->required) {
+            jt->required = true;
+            changed = true;
+          }
+        }
+      }
+    }
+    for (const auto& [key, deps] : n.dependent_required) {
+      auto it = std::find_if(plan.begin(), plan.end(), [&](const PlannedMember& m) { return m.name == key; });
+      if (it == plan.end() || it->required) continue;
+      optional_deps.emplace_back(static_cast<size_t>(it - plan.begin()), deps);
+    }
+    if ((size_t{1} << std::min<size_t>(optional_deps.size(), 30)) > kMaxDependentVariants) {
+      return fail(n.pointer + "/dependentRequired", "too many optional keys with dependencies (the variants multiply out)");
+    }
+    // Extra members: the key grammar and value grammar.
+    const bool strict_closed = !n.additional && opt_.strict;
+    std::optional<ExprId> extra;
+    std::vector<std::string> declared;
+    for (const auto& m : plan) declared.push_back(m.name);
+    if (!n.pattern_properties.empty()) {
+      if (n.pattern_properties.size() > 1) {
+        if (!unsupported(n.pointer + "/patternProperties", "more than one patternProperties entry")) return std::nullopt;
+      } else {
+        const auto& [pattern, psub] = n.pattern_properties.front();
+        for (const std::string& name : declared) {
+          if (regex_search(pattern, name).value_or(true)) {
+            return fail(n.pointer + "/patternProperties", "pattern '" + pattern + "' also matches the declared property '" + name + "'");
+          }
+        }
+        const bool extra_open = n.additional ? *n.additional != kFalseNode : !opt_.strict;
+        if (extra_open && !unsupported(n.pointer + "/patternProperties", "patternProperties together with additionalProperties")) {
+          return std::nullopt;
+        }
+        if (n.property_names && !unsupported(n.pointer + "/propertyNames", "propertyNames together with patternProperties")) {
+          return std::nullopt;
+        }
+        if (&grammar::add_regex_rule == nullptr) {
+          if (!unsupported(n.pointer + "/patternProperties", "patternProperties (the regex front end is not built)")) return std::nullopt;
+        } else {
+          auto v = value(psub, depth + 1, guard);
+          if (v) {
+            try {
+              // Keys: the regex search semantics means an unanchored pattern may be surrounded by anything.
+              grammar::RegexOptions ro;
+              ro.inside_json_string = true;
+              ExprId key = g_.sequence({g_.literal("\""), g_.rule_ref(grammar::add_regex_rule(g_, pattern, ro)), g_.literal("\"")});
+              extra = g_.sequence({key, layout_.colon(), *v});
+            } catch (const Error& e) {
+              if (!unsupported(n.pointer + "/patternProperties", std::string("pattern cannot be compiled: ") + e.message())) {
+                return std::nullopt;
+              }
+            }
+          }
+        }
+      }
+    } else if (!strict_closed && !(n.additional && *n.additional == kFalseNode)) {
+      const NodeId add = n.additional.value_or(kTrueNode);
+      std::optional<ExprId> key;
+      if (n.property_names) {
+        const NodeId pn = r_.flatten(*n.property_names);
+        const Node pnode = r_.arena().at(pn);  // a copy: validate() below may grow the arena
+        if (pnode.enum_values) {
+          std::vector<ExprId> keys;
+          for (const Json& k : *pnode.enum_values) {
+            if (!k.is_string() || std::count(declared.begin(), declared.end(), k.get<std::string>())) continue;
+            if (!r_.validate(k, pn)) continue;
+            if (auto s = canonical_json_string(k.get<std::string>())) keys.push_back(g_.literal(*s));
+          }
+          if (!keys.empty()) key = g_.choice(keys);
+        } else if (declared.empty() && pnode.any_of.empty()) {
+          Node as_string = pnode;
+          as_string.types &= kString;
+          if (as_string.types) key = string(as_string);
+        } else if (!unsupported(n.pointer + "/propertyNames", "propertyNames together with declared properties")) {
+          return std::nullopt;
+        }
+      } else {
+        key = quoted_string_excluding(g_, declared);
+      }
+      if (key) {
+        if (auto v = value(add, depth + 1, guard)) extra = g_.sequence({*key, layout_.colon(), *v});
+      }
+    }
+    // Member grammars.
+    std::vector<std::optional<ExprId>> member_exprs;
+    for (const auto& m : plan) {
+      auto key = canonical_json_string(m.name);
+      std::optional<ExprId> v = key ? value(m.schema, depth + 1, guard) : std::nullopt;
+      if (v && !opt_.allow_escapes && key->find('\\') != std::string::npos) v.reset();
+      member_exprs.push_back(v ? std::optional<ExprId>(g_.sequence({g_.literal(*key), layout_.colon(), *v})) : std::nullopt);
+    }
+    // One object grammar per choice of the optional keys that carry dependencies.
+    std::vector<ExprId> alts;
+    const size_t variants = size_t{1} << optional_deps.size();
+    for (size_t mask = 0; mask < variants; ++mask) {
+      std::vector<bool> required(plan.size()), excluded(plan.size());
+      for (size_t i = 0; i < plan.size(); ++i) required[i] = plan[i].required;
+      for (size_t d = 0; d < optional_deps.size(); ++d) {
+        const size_t at = optional_deps[d].first;
+        if (mask & (size_t{1} << d)) {
+          required[at] = true;
+          for (const std::string& dep : optional_deps[d].second) {
+            for (size_t i = 0; i < plan.size(); ++i) {
+              if (plan[i].name == dep) required[i] = true;
+            }
+            // A dependency that is not a declared key cannot be written (no extra members for it).
+            if (std::none_of(plan.begin(), plan.end(), [&](const PlannedMember& m) { return m.name == dep; })) required[at] = false, excluded[at] = true;
+          }
+        } else {
+          excluded[at] = true;
+        }
+      }
+      std::vector<ObjectMember> members;
+      bool impossible = false;
+      for (size_t i = 0; i < plan.size(); ++i) {
+        if (excluded[i]) continue;
+        if (!member_exprs[i]) {
+          if (required[i]) impossible = true;
+          continue;
+        }
+        members.push_back({*member_exprs[i], static_cast<bool>(required[i])});
+      }
+      if (impossible) continue;
+      if (auto e = object_grammar(g_, layout_, depth, members, extra, n.min_properties, n.max_properties, kMaxCountStates)) {
+        alts.push_back(*e);
+      }
+    }
+    (void)id;
+    if (alts.empty()) return std::nullopt;
+    return g_.choice(alts);
+  }
+
+  // ---- arrays ----------------------------------------------------------------------------------
+  std::optional<ExprId> array(const Node& n, int depth, int guard) {
+    std::vector<std::optional<ExprId>> prefix;
+    for (NodeId p : n.prefix_items) prefix.push_back(value(p, depth + 1, guard));
+    std::optional<ExprId> items;
+    const NodeId item_schema = n.items.value_or(kTrueNode);
+    items = value(item_schema, depth + 1, guard);
+    int64_t min_items = n.min_items;
+    if (n.contains && n.min_contains > 0) {
+      if (n.max_contains != kNoMax && !unsupported(n.pointer + "/maxContains", "maxContains")) return std::nullopt;
+      if (!prefix.empty()) {
+        if (!unsupported(n.pointer + "/contains", "contains together with prefixItems")) return std::nullopt;
+      } else {
+        // The first minContains elements are the contained ones (sound; other orders are not produced).
+        const NodeId both = r_.conjunction(*n.contains, item_schema);
+        auto c = value(both, depth + 1, guard);
+        for (int64_t i = 0; i < n.min_contains && i < 10000; ++i) prefix.push_back(c);
+        if (n.min_contains >= 10000) return fail(n.pointer + "/minContains", "minContains is too large");
+        min_items = std::max(min_items, n.min_contains);
+      }
+    } else if (n.contains && n.max_contains != kNoMax) {
+      if (!unsupported(n.pointer + "/maxContains", "maxContains")) return std::nullopt;
+    }
+    return array_grammar(g_, layout_, depth, prefix, items, min_items, n.max_items);
+  }
+
+  Grammar& g_;
+  Resolver& r_;
+  const JsonOptions& opt_;
+  std::vector<std::string>& warnings_;
+  JsonLayout layout_;
+  std::map<std::pair<NodeId, int>, RuleId> rules_;
+  std::map<int, RuleId> any_rules_;
+  struct Work {
+    RuleId rule;
+    NodeId node;
+    int depth;
+  };
+  std::deque<Work> work_;
+  std::vector<std::pair<std::string, std::string>> errors_;
+  RuleId never_rule_ = -1;
+  ExprId scalar_ = -1;
+  ExprId any_string_ = -1;
+};
+
+[[noreturn]] void throw_errors(const std::vector<std::pair<std::string, std::string>>& errors) {
+  std::string msg = errors.front().second;
+  if (errors.size() > 1) {
+    msg += " (and " + std::to_string(errors.size() - 1) + " more:";
+    for (size_t i = 1; i < errors.size() && i < 6; ++i) {
+      msg += " " + (errors[i].first.empty() ? std::string("#") : errors[i].first) + ": " + errors[i].second + ";";
+    }
+    msg += ")";
+  }
+  throw SchemaError(msg, errors.front().first);
+}
+
+}  // namespace
+
+SchemaGrammar build_json_schema_grammar(std::string_view schema_json, const JsonOptions& options) {
+  Json doc = parse_json_text(schema_json);
+  // An OpenAI tool definition compiles its parameters.
+  if (doc.is_object() && doc.value("type", Json()) == "function" && doc.contains("function") && doc["function"].is_object()) {
+    Json params = doc["function"].value("parameters", Json::object());
+    doc = std::move(params);
+  }
+  ParsedSchema parsed = parse_schema(doc, options);
+  SchemaGrammar out;
+  out.warnings = std::move(parsed.warnings);
+  Resolver resolver(parsed.arena, options, out.warnings);
+  Grammar g;
+  Emitter emitter(g, resolver, options, out.warnings);
+  RuleId root = emitter.emit_root(parsed.root);
+  g.set_root(root);
+  if (!emitter.errors().empty()) throw_errors(emitter.errors());
+  auto pruned = prune_grammar(g);
+  if (!pruned) throw SchemaError("no JSON value satisfies this schema", "");
+  out.grammar = std::move(*pruned);
+  return out;
+}
+
+SchemaGrammar build_any_json_grammar(const JsonOptions& options) {
+  Arena arena;
+  std::vector<std::string> warnings;
+  Resolver resolver(arena, options, warnings);
+  Grammar g;
+  Emitter emitter(g, resolver, options, warnings);
+  g.set_root(emitter.emit_any_root());
+  SchemaGrammar out;
+  out.grammar = std::move(*prune_grammar(g));
+  return out;
+}
+
+}  // namespace stencil::schema
