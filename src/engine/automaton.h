@@ -50,6 +50,11 @@ struct Automaton {
   std::vector<int32_t> rule_start;      // (rules,) start state per rule; -1 for rules inlined everywhere
   std::vector<std::string> rule_names;  // (rules,)
   int32_t root_rule = 0;
+  // Where a finished rule may continue: the targets of every call edge calling it.
+  // returns[return_begin[r], return_begin[r + 1]) for rule r. Used by the
+  // mask-cache precomputation to look past the end of a rule in any context.
+  std::vector<uint32_t> return_begin;  // (rules + 1,)
+  std::vector<int32_t> returns;
 
   bool has_bytes(int32_t s) const { return states[s].byte_begin != states[s].byte_end; }
   bool has_calls(int32_t s) const { return states[s].call_begin != states[s].call_end; }

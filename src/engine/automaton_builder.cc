@@ -31,7 +31,7 @@ using grammar::Grammar;
 // Nesting of expressions and inlined rules expanded by the recursive builders below.
 constexpr int32_t kMaxExpressionDepth = 2000;
 // Rules estimated at or under this many NFA states are inlined at every call site.
-constexpr int64_t kInlineAlwaysStates = 12;
+constexpr int64_t kInlineAlwaysStates = 256;
 constexpr int64_t kEstimateCap = int64_t{1} << 40;
 
 int64_t capped_add(int64_t a, int64_t b) { return std::min(kEstimateCap, a + b); }
@@ -422,6 +422,105 @@ class Determiniser {
   int32_t generation_ = 0;
 };
 
+// Merges equivalent states (Moore's partition refinement over the per-state
+// edge lists, before they are flattened): fewer states means fewer token walks
+// in the mask cache. States of different rules never merge. Refinement is
+// capped: if it has not settled after kMaxMinimiseRounds, nothing is merged
+// (a partial refinement is not sound to merge by).
+constexpr int kMaxMinimiseRounds = 64;
+
+void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
+              std::vector<std::vector<CallEdge>>& call_edges) {
+  const size_t n = a.states.size();
+  std::vector<int32_t> cls(n), next(n);
+  {
+    std::map<std::pair<int32_t, bool>, int32_t> initial;
+    for (size_t s = 0; s < n; ++s) {
+      auto key = std::make_pair(a.states[s].rule, a.states[s].is_final);
+      cls[s] = initial.emplace(key, static_cast<int32_t>(initial.size())).first->second;
+    }
+  }
+  size_t classes = 0;
+  std::vector<int32_t> sig;
+  for (int round = 0;; ++round) {
+    if (round == kMaxMinimiseRounds) return;
+    std::map<std::vector<int32_t>, int32_t> index;
+    for (size_t s = 0; s < n; ++s) {
+      sig.clear();
+      sig.push_back(cls[s]);
+      // Byte edges with targets replaced by classes; adjacent ranges to one class merge.
+      int32_t last_cls = -1, last_hi = -2;
+      for (const ByteEdge& e : byte_edges[s]) {
+        const int32_t c = cls[static_cast<size_t>(e.target)];
+        if (c == last_cls && e.lo == last_hi + 1) {
+          sig.back() = e.hi;
+        } else {
+          sig.push_back(-1);
+          sig.push_back(c);
+          sig.push_back(e.lo);
+          sig.push_back(e.hi);
+        }
+        last_cls = c;
+        last_hi = e.hi;
+      }
+      for (const CallEdge& c : call_edges[s]) {
+        sig.push_back(-2);
+        sig.push_back(c.rule);
+        sig.push_back(cls[static_cast<size_t>(c.target)]);
+      }
+      next[s] = index.emplace(sig, static_cast<int32_t>(index.size())).first->second;
+    }
+    cls.swap(next);
+    if (index.size() == classes) break;
+    classes = index.size();
+  }
+  if (classes == n) return;
+  // Keep the first state of each class; map every edge to representatives.
+  std::vector<int32_t> rep(classes, -1), new_index(classes, -1);
+  std::vector<AutomatonState> states;
+  std::vector<std::vector<ByteEdge>> new_bytes;
+  std::vector<std::vector<CallEdge>> new_calls;
+  for (size_t s = 0; s < n; ++s) {
+    const int32_t c = cls[s];
+    if (rep[c] >= 0) continue;
+    rep[c] = static_cast<int32_t>(s);
+    new_index[c] = static_cast<int32_t>(states.size());
+    states.push_back(a.states[s]);
+  }
+  for (size_t c = 0; c < classes; ++c) {
+    const size_t s = static_cast<size_t>(rep[c]);
+    std::vector<ByteEdge> bytes;
+    for (ByteEdge e : byte_edges[s]) {
+      e.target = new_index[cls[static_cast<size_t>(e.target)]];
+      if (!bytes.empty() && bytes.back().target == e.target && bytes.back().hi + 1 == e.lo) {
+        bytes.back().hi = e.hi;
+      } else {
+        bytes.push_back(e);
+      }
+    }
+    std::vector<CallEdge> calls;
+    for (CallEdge e : call_edges[s]) {
+      e.target = new_index[cls[static_cast<size_t>(e.target)]];
+      calls.push_back(e);
+    }
+    new_bytes.push_back(std::move(bytes));
+    new_calls.push_back(std::move(calls));
+  }
+  // new_index is ordered by class of first appearance, which is the order states were kept in.
+  std::vector<std::vector<ByteEdge>> ordered_bytes(classes);
+  std::vector<std::vector<CallEdge>> ordered_calls(classes);
+  for (size_t c = 0; c < classes; ++c) {
+    ordered_bytes[static_cast<size_t>(new_index[c])] = std::move(new_bytes[c]);
+    ordered_calls[static_cast<size_t>(new_index[c])] = std::move(new_calls[c]);
+  }
+  for (int32_t& start : a.rule_start) {
+    if (start >= 0) start = new_index[cls[static_cast<size_t>(start)]];
+  }
+  a.states = std::move(states);
+  byte_edges = std::move(ordered_bytes);
+  call_edges = std::move(ordered_calls);
+}
+
 void compute_min_bytes(Automaton& a) {
   // Fixpoint of min_end(s) = min(0 if final, 1 + min_end(t) over bytes, min_len(R) + min_end(t) over calls).
   // Passes in reverse state order converge in a few rounds for the forward-built automata.
@@ -530,6 +629,20 @@ void check_left_recursion(const Automaton& a) {
   }
 }
 
+void index_returns(Automaton& a) {
+  const size_t n = a.rule_start.size();
+  std::vector<std::vector<int32_t>> by_rule(n);
+  for (const CallEdge& c : a.call_edges) by_rule[static_cast<size_t>(c.rule)].push_back(c.target);
+  a.return_begin.assign(n + 1, 0);
+  for (size_t r = 0; r < n; ++r) {
+    std::sort(by_rule[r].begin(), by_rule[r].end());
+    by_rule[r].erase(std::unique(by_rule[r].begin(), by_rule[r].end()), by_rule[r].end());
+    a.return_begin[r] = static_cast<uint32_t>(a.returns.size());
+    a.returns.insert(a.returns.end(), by_rule[r].begin(), by_rule[r].end());
+  }
+  a.return_begin[n] = static_cast<uint32_t>(a.returns.size());
+}
+
 }  // namespace
 
 Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
@@ -563,6 +676,7 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
   }
   byte_edges.resize(a.states.size());
   call_edges.resize(a.states.size());
+  minimise(a, byte_edges, call_edges);
   for (size_t i = 0; i < a.states.size(); ++i) {
     AutomatonState& s = a.states[i];
     s.byte_begin = static_cast<uint32_t>(a.byte_edges.size());
@@ -579,6 +693,7 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
   }
   prune_dead_edges(a);
   check_left_recursion(a);
+  index_returns(a);
   return a;
 }
 

@@ -3,11 +3,11 @@
 #include "engine/mask_cache.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <thread>
 
 #include "engine/stack_machine.h"
-#include "engine/token_walk.h"
 
 namespace stencil::engine {
 namespace {
@@ -17,22 +17,129 @@ struct StateResult {
   std::vector<int32_t> uncertain;  // token ids, trie order
 };
 
-void classify_state(const Automaton& a, const SortedVocab& sorted, const Vocabulary& vocab, int32_t state,
-                    StackMachine& sm, TokenWalker& walker, std::vector<int32_t>& start, StateResult& out) {
-  sm.clear();
-  start.clear();
-  sm.start(state, kEscapeParent, start);
-  walker.begin(sm, start);
-  for (int32_t id : sorted.ids) {
-    switch (walker.next(vocab.token_bytes(id))) {
-      case TokenOutcome::kAccepted: out.accepted.push_back(id); break;
-      case TokenOutcome::kEscaped: out.uncertain.push_back(id); break;
-      case TokenOutcome::kRejected: break;
+// Where a set stands after a token's bytes, for the cache.
+enum class Reach : uint8_t { kDead, kContextOnly, kInside };
+
+Reach reach(const StackMachine& sm, std::span<const int32_t> set) {
+  if (set.empty()) return Reach::kDead;
+  for (int32_t id : set) {
+    if (id == kEscape) return Reach::kInside;  // ended exactly at the end of the rule: fine in any context
+    if (id >= 0 && !sm.escaped(id)) return Reach::kInside;
+  }
+  return Reach::kContextOnly;
+}
+
+// One depth-first walk of the vocabulary trie from the stack (state, <bottom>).
+//
+// Level d holds the set reached after a d-byte prefix. Most of a walk runs
+// inside one rule with a single stack (string bodies, numbers, literals), so a
+// level is kept in "single" form when it can: one (state, parent) pair that is
+// not materialised in the arena, advanced by a bare DFA step. Anything else
+// (calls, rule ends, several stacks) goes through the StackMachine.
+struct Level {
+  uint32_t set_end;     // end of this level's set in buf (general form)
+  bool first_known;     // general form: `first` is computed
+  std::array<uint64_t, 4> first;  // general form: the bytes some stack of the set can read next
+  int32_t arena_size;   // arena size after this level was made
+  int32_t state;        // single form: the state, or -1 for the general form
+  int32_t parent;       // single form: the parent node
+  Reach reach;
+};
+
+class TrieClassifier {
+ public:
+  TrieClassifier(const Automaton& a, const SortedVocab& sorted) : a_(a), sorted_(sorted), sm_(a) {}
+
+  void run(int32_t state, StateResult& out) {
+    sm_.clear();
+    buf_.clear();
+    levels_.clear();
+    sm_.start(state, kEscapeParent, buf_);
+    levels_.push_back(Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), -1, 0, reach(sm_, buf_)});
+    const std::vector<TrieNode>& nodes = sorted_.nodes;
+    uint32_t k = 1;
+    while (k < nodes.size()) {
+      const TrieNode& node = nodes[k];
+      const size_t d = node.depth;
+      levels_.resize(d);
+      const Level& up = levels_[d - 1];
+      Level next{};
+      if (up.state >= 0) {
+        // Single form: a bare DFA step when it stays inside the rule.
+        const int32_t target = a_.step(up.state, node.byte);
+        if (target < 0) {
+          k = node.end;
+          continue;
+        }
+        const AutomatonState& t = a_.states[static_cast<size_t>(target)];
+        if (!t.is_final && t.call_begin == t.call_end) {
+          next = Level{up.set_end, false, {}, up.arena_size, target, up.parent, up.reach};
+        } else {
+          sm_.truncate(up.arena_size);
+          buf_.resize(up.set_end);
+          scratch_.clear();
+          const int32_t id = materialise(up.state, up.parent);
+          const int32_t one[1] = {id};
+          sm_.advance(one, node.byte, scratch_);
+          next = general(scratch_);
+        }
+      } else {
+        // Most children of a general level die on their byte: check the level's first bytes before simulating.
+        Level& upm = levels_[d - 1];
+        const uint32_t begin = d >= 2 ? levels_[d - 2].set_end : 0;
+        if (!upm.first_known) {
+          upm.first = {0, 0, 0, 0};
+          for (uint32_t i = begin; i < upm.set_end; ++i) {
+            if (buf_[i] < 0) continue;
+            const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
+            for (uint32_t e = st.byte_begin; e < st.byte_end; ++e) {
+              for (uint32_t b = a_.byte_edges[e].lo; b <= a_.byte_edges[e].hi; ++b) upm.first[b >> 6] |= uint64_t{1} << (b & 63);
+            }
+          }
+          upm.first_known = true;
+        }
+        if (!((upm.first[node.byte >> 6] >> (node.byte & 63)) & 1u)) {
+          k = node.end;
+          continue;
+        }
+        sm_.truncate(up.arena_size);
+        buf_.resize(up.set_end);
+        scratch_.clear();
+        sm_.advance(std::span<const int32_t>(buf_.data() + begin, up.set_end - begin), node.byte, scratch_);
+        next = general(scratch_);
+      }
+      if (next.reach == Reach::kDead) {
+        k = node.end;  // nothing below survives either
+        continue;
+      }
+      for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) {
+        (next.reach == Reach::kInside ? out.accepted : out.uncertain).push_back(sorted_.trie_tokens[t]);
+      }
+      levels_.push_back(next);
+      ++k;
     }
   }
-  walker.end();
-  std::sort(out.accepted.begin(), out.accepted.end());
-}
+
+ private:
+  int32_t materialise(int32_t state, int32_t parent) { return sm_.push_node(state, parent); }
+
+  // A level from a general set just computed into scratch_ (appended to buf_).
+  Level general(const std::vector<int32_t>& set) {
+    const Reach r = reach(sm_, set);
+    if (set.size() == 1 && set[0] >= 0) {
+      const StackNode n = sm_.node(set[0]);
+      return Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), n.state, n.parent, r};
+    }
+    buf_.insert(buf_.end(), set.begin(), set.end());
+    return Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), -1, 0, r};
+  }
+
+  const Automaton& a_;
+  const SortedVocab& sorted_;
+  StackMachine sm_;
+  std::vector<int32_t> buf_, scratch_;
+  std::vector<Level> levels_;
+};
 
 }  // namespace
 
@@ -47,12 +154,8 @@ MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const 
   std::vector<StateResult> results(scanning.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    StackMachine sm(a);
-    TokenWalker walker;
-    std::vector<int32_t> start;
-    for (size_t i = next++; i < scanning.size(); i = next++) {
-      classify_state(a, sorted, vocab, scanning[i], sm, walker, start, results[i]);
-    }
+    TrieClassifier classifier(a, sorted);
+    for (size_t i = next++; i < scanning.size(); i = next++) classifier.run(scanning[i], results[i]);
   };
   const int32_t n_threads = std::max(1, std::min<int32_t>(threads, static_cast<int32_t>(scanning.size())));
   std::vector<std::thread> pool;
@@ -62,13 +165,15 @@ MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const 
 
   for (size_t i = 0; i < scanning.size(); ++i) {
     StateMask& m = cache.states[static_cast<size_t>(scanning[i])];
-    const StateResult& r = results[i];
+    StateResult& r = results[i];
     if (static_cast<int64_t>(r.accepted.size()) > cache.words) {
+      // Dense: a bitset (the ids come in trie order; no need to sort them).
       m.bitset = static_cast<int32_t>(cache.bitsets.size() / static_cast<size_t>(cache.words));
       cache.bitsets.resize(cache.bitsets.size() + static_cast<size_t>(cache.words), 0u);
       uint32_t* bits = cache.bitsets.data() + static_cast<size_t>(m.bitset) * static_cast<size_t>(cache.words);
       for (int32_t id : r.accepted) bits[id >> 5] |= 1u << (id & 31);
     } else {
+      std::sort(r.accepted.begin(), r.accepted.end());
       m.accepted_begin = static_cast<uint32_t>(cache.accepted_ids.size());
       cache.accepted_ids.insert(cache.accepted_ids.end(), r.accepted.begin(), r.accepted.end());
       m.accepted_end = static_cast<uint32_t>(cache.accepted_ids.size());

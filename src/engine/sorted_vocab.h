@@ -1,7 +1,9 @@
-// The vocabulary's ordinary tokens sorted by their bytes: an implicit trie.
-// Walking tokens in this order with the longest-common-prefix of neighbours
-// lets a simulation reuse the state reached after the shared prefix and skip a
-// whole subtree as soon as a prefix dies (see mask_cache.cc).
+// The vocabulary's ordinary tokens sorted by their bytes, and the trie that
+// order implies, stored in preorder.
+//
+// Preorder makes a depth-first walk a plain loop over `nodes`, and skipping a
+// dead prefix a jump to the node's `end`: a whole-vocabulary walk only touches
+// the prefixes that stay alive (see mask_cache.cc).
 #pragma once
 
 #include <cstdint>
@@ -12,10 +14,19 @@
 
 namespace stencil::engine {
 
+struct TrieNode {
+  uint8_t byte;           // the byte that leads here from the parent
+  uint16_t depth;         // bytes from the root (the root is node 0, depth 0)
+  uint32_t end;           // one past the last node of this subtree (preorder)
+  uint32_t tokens_begin;  // slice of SortedVocab::trie_tokens: tokens whose bytes end here
+  uint32_t tokens_end;
+};
+
 struct SortedVocab {
-  std::vector<int32_t> ids;  // ordinary tokens with non-empty bytes, sorted by bytes
-  std::vector<int32_t> lcp;  // (ids.size(),) lcp[i]: common prefix length of tokens ids[i-1] and ids[i]; lcp[0] = 0
-  std::vector<int32_t> rank; // (vocab size,) position of a token in `ids`, -1 if not there
+  std::vector<int32_t> ids;          // ordinary tokens with non-empty bytes, sorted by bytes
+  std::vector<int32_t> rank;         // (vocab size,) position of a token in `ids`, -1 if not there
+  std::vector<TrieNode> nodes;       // preorder trie of `ids`
+  std::vector<int32_t> trie_tokens;  // token ids grouped by node (same order as `ids`)
   int32_t max_token_bytes = 0;
 
   static SortedVocab build(const Vocabulary& vocab);

@@ -9,11 +9,7 @@ StackMachine::Seen& StackMachine::intern(int32_t state, int32_t parent, int32_t 
   for (Seen& s : seen_) {
     if (s.state == state && s.parent == parent) return s;
   }
-  int32_t id = existing;
-  if (id < 0) {
-    id = static_cast<int32_t>(nodes_.size());
-    nodes_.push_back({state, parent});
-  }
+  const int32_t id = existing >= 0 ? existing : new_node(state, parent);
   seen_.push_back({state, parent, id, false});
   return seen_.back();
 }
@@ -24,6 +20,13 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
   while (!work_.empty()) {
     const Work w = work_.back();
     work_.pop_back();
+    if (w.state < 0) {  // the root ended past a precomputation's bottom
+      if (!has_accept_) {
+        has_accept_ = true;
+        out.push_back(kAccept);
+      }
+      continue;
+    }
     Seen& seen = intern(w.state, w.parent, w.existing);
     if (seen.closed) continue;
     seen.closed = true;
@@ -32,7 +35,12 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
     if (st.byte_begin != st.byte_end) out.push_back(id);
     for (uint32_t k = st.call_begin; k < st.call_end; ++k) {
       const CallEdge& c = a_->call_edges[k];
-      const int32_t ret = intern(c.target, w.parent, -1).node;
+      // A tail call (nothing left to do after it in this rule) returns straight to
+      // our caller: no return node. Stacks stay shallow and a rule that ends right
+      // after a call hands its context to the callee, which keeps the mask cache sharp.
+      const AutomatonState& t = a_->states[static_cast<size_t>(c.target)];
+      const bool tail = t.is_final && t.byte_begin == t.byte_end && t.call_begin == t.call_end;
+      const int32_t ret = tail ? w.parent : intern(c.target, w.parent, -1).node;
       work_.push_back({a_->rule_start[static_cast<size_t>(c.rule)], ret, -1});
     }
     if (st.is_final) {
@@ -46,11 +54,25 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
           has_escape_ = true;
           out.push_back(kEscape);
         }
+        continue_at_callers(st.rule);
+      } else if (w.parent == kAnyCallerParent) {
+        continue_at_callers(st.rule);
       } else {
         const StackNode& p = nodes_[static_cast<size_t>(w.parent)];
         work_.push_back({p.state, p.parent, w.parent});
       }
     }
+  }
+}
+
+void StackMachine::continue_at_callers(int32_t rule) {
+  if (rule == a_->root_rule) {
+    // The root may also end here; that counts as a (context-dependent) accept.
+    work_.push_back({-1, kRootParent, -1});
+  }
+  for (uint32_t k = a_->return_begin[static_cast<size_t>(rule)]; k < a_->return_begin[static_cast<size_t>(rule) + 1];
+       ++k) {
+    work_.push_back({a_->returns[k], kAnyCallerParent, -1});
   }
 }
 
@@ -64,6 +86,20 @@ bool StackMachine::advance(std::span<const int32_t> in, uint8_t c, std::vector<i
   out.clear();
   seen_.clear();
   has_accept_ = has_escape_ = false;
+  // Fast path: one stack moving inside a rule (no call, no end): the common case
+  // inside strings, numbers and literals.
+  if (in.size() == 1 && in[0] >= 0) {
+    const StackNode n = nodes_[static_cast<size_t>(in[0])];
+    const int32_t target = a_->step(n.state, c);
+    if (target < 0) return false;
+    const AutomatonState& t = a_->states[static_cast<size_t>(target)];
+    if (!t.is_final && t.call_begin == t.call_end) {
+      out.push_back(new_node(target, n.parent));
+      return true;
+    }
+    close(target, n.parent, -1, out);
+    return !out.empty();
+  }
   for (int32_t id : in) {
     if (id < 0) continue;
     const StackNode n = nodes_[static_cast<size_t>(id)];

@@ -9,7 +9,12 @@
 // The set holds only *scanning* nodes (states with byte edges: where the next
 // byte is read) plus two markers: kAccept (the root rule has ended: the text so
 // far is a complete match) and kEscape (a precomputation's bottom rule ended,
-// see mask_cache.cc). Calls are expanded and finished rules popped eagerly
+// see mask_cache.cc).
+//
+// Past the bottom: when a precomputation's bottom rule (parent kEscapeParent)
+// or a rule entered that way ends, the run goes on at *every* place that calls
+// the rule (parent kAnyCallerParent): an over-approximation of any real stack.
+// Such nodes are "escaped": what they accept depends on the real context. Calls are expanded and finished rules popped eagerly
 // (the closure), so advancing by one byte is: step each top's byte edge, then
 // close the results.
 //
@@ -25,8 +30,9 @@
 
 namespace stencil::engine {
 
-inline constexpr int32_t kRootParent = -1;    // parent of the root rule's nodes
-inline constexpr int32_t kEscapeParent = -2;  // parent of a precomputation's bottom rule
+inline constexpr int32_t kRootParent = -1;     // parent of the root rule's nodes
+inline constexpr int32_t kEscapeParent = -2;   // parent of a precomputation's bottom rule
+inline constexpr int32_t kAnyCallerParent = -3;  // "whoever may call this rule": past a precomputation's bottom
 inline constexpr int32_t kAccept = -1;        // set marker: the root rule ended here
 inline constexpr int32_t kEscape = -2;        // set marker: the bottom rule ended here
 
@@ -45,13 +51,27 @@ class StackMachine {
   bool advance(std::span<const int32_t> in, uint8_t c, std::vector<int32_t>& out);
 
   int32_t nodes_size() const { return static_cast<int32_t>(nodes_.size()); }
-  void truncate(int32_t size) { nodes_.resize(static_cast<size_t>(size)); }
+  void truncate(int32_t size) {
+    nodes_.resize(static_cast<size_t>(size));
+    escaped_.resize(static_cast<size_t>(size));
+  }
   const StackNode& node(int32_t id) const { return nodes_[static_cast<size_t>(id)]; }
-  void clear() { nodes_.clear(); }
-  void reserve(size_t n) { nodes_.reserve(n); }
+  // The node's stack went past a precomputation's bottom (see above).
+  bool escaped(int32_t id) const { return escaped_[static_cast<size_t>(id)] != 0; }
+  void clear() {
+    nodes_.clear();
+    escaped_.clear();
+  }
+  void reserve(size_t n) {
+    nodes_.reserve(n);
+    escaped_.reserve(n);
+  }
   const Automaton& automaton() const { return *a_; }
   std::vector<StackNode>& nodes() { return nodes_; }
   const std::vector<StackNode>& nodes() const { return nodes_; }
+
+  // Adds a node to the arena (for callers that keep stacks in their own form).
+  int32_t push_node(int32_t state, int32_t parent) { return new_node(state, parent); }
 
   // Fewest bytes that finish the whole stack of node `id` (its rule and every caller).
   int32_t min_bytes_to_end(int32_t id) const;
@@ -65,8 +85,17 @@ class StackMachine {
   Seen& intern(int32_t state, int32_t parent, int32_t existing);
   void close(int32_t state, int32_t parent, int32_t existing, std::vector<int32_t>& out);
 
+  int32_t new_node(int32_t state, int32_t parent) {
+    nodes_.push_back({state, parent});
+    escaped_.push_back(parent == kAnyCallerParent || (parent >= 0 && escaped_[static_cast<size_t>(parent)] != 0));
+    return static_cast<int32_t>(nodes_.size() - 1);
+  }
+  // A finished rule continues at every caller (precomputation only).
+  void continue_at_callers(int32_t rule);
+
   const Automaton* a_;
   std::vector<StackNode> nodes_;
+  std::vector<uint8_t> escaped_;  // (nodes,) see escaped()
   std::vector<Seen> seen_;  // per-step dedup of (state, parent)
   struct Work {
     int32_t state, parent, existing;
