@@ -73,6 +73,24 @@ INSTANTIATE_TEST_SUITE_P(
         GoldenCase{"right_recursion", "root ::= \"a\" root | \"b\"", "root ::= \"a\" root | \"b\"\n"},
         GoldenCase{"byte_class_extension", R"(root ::= %[\x80-\xBF] %[^a] %[\x00-\x7F\xC0-\xFF])",
                    "root ::= %[\\x80-\\xBF] %[^a] %[^\\x80-\\xBF]\n"},
+        GoldenCase{"llama_cpp_style_multiline_rules",
+                   "# a llama.cpp-style grammar: continuation lines only inside parentheses\n"
+                   "root ::= obj\n"
+                   "obj ::=\n"
+                   "  \"{\" sp (\n"
+                   "      str \":\" sp\n"
+                   "    (\",\" sp str)*  # more\n"
+                   "  )? \"}\" sp\n"
+                   "str ::=\n"
+                   "  \"\\\"\" (\n"
+                   "    [^\"\\\\\\x7F\\x00-\\x1F] |\n"
+                   "    \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9a-fA-F]{4}) # escapes\n"
+                   "  )* \"\\\"\" sp\n"
+                   "sp ::= | \" \" | \"\\n\" [ \\t]{0,20}\n",
+                   "root ::= obj\n"
+                   "obj ::= \"{\" sp (str \":\" sp (\",\" sp str)*)? \"}\" sp\n"
+                   "sp ::= \"\" | \" \" | \"\\n\" [\\t ]{0,20}\n"
+                   "str ::= \"\\\"\" ([^\\x00-\\x1F\"\\\\\\x7F] | \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9A-Fa-f]{4}))* \"\\\"\" sp\n"},
         GoldenCase{"nested_choice_in_repeat", R"(root ::= ("a" ("b" | "c")+)? "d")",
                    "root ::= (\"a\" (\"b\" | \"c\")+)? \"d\"\n"}),
     [](const testing::TestParamInfo<GoldenCase>& info) { return info.param.name; });
