@@ -33,7 +33,8 @@
 namespace stencil::grammar {
 namespace {
 
-// Deepest nesting of parentheses accepted; deeper is a LimitError (guards the parser's stack).
+// Deepest nesting of parentheses accepted; deeper is a LimitError. This guards the parser's
+// stack: a level costs about 0.5 KB of it in an optimised build (1 KB unoptimised).
 constexpr int kMaxNestingDepth = 1000;
 // Largest repetition count accepted in {m,n}; guards integer overflow and absurd expansions.
 constexpr int32_t kMaxRepetitionCount = 1'000'000;
