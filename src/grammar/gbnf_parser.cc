@@ -17,13 +17,13 @@
 // Not supported: llama.cpp's token references (`<[1234]>`, `<|eot_id|>`): a clear error.
 //
 // Recursion is only over nested parentheses, bounded by kMaxNestingDepth.
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "grammar/grammar.h"
 #include "grammar/grammar_checks.h"
@@ -67,7 +67,8 @@ class GbnfParser {
       }
     }
     if (undefined >= 0) {
-      fail_at(info_[static_cast<size_t>(undefined)].first_ref, "undefined rule '" + grammar_.rule(undefined).name + "'");
+      fail_at(info_[static_cast<size_t>(undefined)].first_ref,
+              "undefined rule '" + grammar_.rule(undefined).name + "'");
     }
     const RuleId root = grammar_.find_rule(root_name);
     if (root < 0) throw GrammarError("no rule named '" + std::string(root_name) + "'", "1:1");
@@ -157,11 +158,13 @@ class GbnfParser {
     if (name.empty()) fail("expected a rule name, found " + found());
     const RuleId rule = grammar_.declare_rule(name);
     if (info(rule).definition != std::string_view::npos) {
-      fail_at(start, "rule '" + std::string(name) + "' defined twice (first at " + location(info(rule).definition) + ")");
+      fail_at(start,
+              "rule '" + std::string(name) + "' defined twice (first at " + location(info(rule).definition) + ")");
     }
     info(rule).definition = start;
     skip_space(false);
-    if (text_.substr(pos_, 3) != "::=") fail("expected '::=' after rule name '" + std::string(name) + "', found " + found());
+    if (text_.substr(pos_, 3) != "::=")
+      fail("expected '::=' after rule name '" + std::string(name) + "', found " + found());
     pos_ += 3;
     skip_space(true);
     const ExprId body = parse_alternates(false, 0);
@@ -293,13 +296,26 @@ class GbnfParser {
       pos_ += 2;
       int digits = 0;
       switch (e) {
-        case 'x': digits = 2; break;
-        case 'u': digits = 4; break;
-        case 'U': digits = 8; break;
-        case 'n': return '\n';
-        case 'r': return '\r';
-        case 't': return '\t';
-        case '\\': case '"': case '[': case ']': case '-':
+        case 'x':
+          digits = 2;
+          break;
+        case 'u':
+          digits = 4;
+          break;
+        case 'U':
+          digits = 8;
+          break;
+        case 'n':
+          return '\n';
+        case 'r':
+          return '\r';
+        case 't':
+          return '\t';
+        case '\\':
+        case '"':
+        case '[':
+        case ']':
+        case '-':
           return static_cast<uint32_t>(e);
         case -1:
           fail_at(start, "expected an escape after '\\', found end of input");
@@ -317,7 +333,8 @@ class GbnfParser {
       for (int i = 0; i < digits; ++i) {
         const int h = hex_value(peek());
         if (h < 0) {
-          fail("expected " + std::to_string(digits) + " hex digits after '\\" + static_cast<char>(e) + "', found " + found());
+          fail("expected " + std::to_string(digits) + " hex digits after '\\" + static_cast<char>(e) + "', found " +
+               found());
         }
         value = value * 16 + static_cast<uint32_t>(h);
         ++pos_;
@@ -358,7 +375,8 @@ class GbnfParser {
     std::vector<Range> ranges;
     auto member = [&]() {
       const size_t at = pos_;
-      if (bytes && peek() >= 0x80) fail("a byte class '%[...]' takes ASCII characters or \\xNN escapes, found " + found());
+      if (bytes && peek() >= 0x80)
+        fail("a byte class '%[...]' takes ASCII characters or \\xNN escapes, found " + found());
       const uint32_t v = parse_char();
       if (bytes && v > 0xFF) fail_at(at, "a byte class '%[...]' takes bytes (\\x00-\\xFF), not code points");
       return v;

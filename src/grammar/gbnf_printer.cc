@@ -7,14 +7,14 @@
 // extension; see gbnf_parser.cc), and for literal bytes that are not valid UTF-8, which are
 // printed as one-byte byte classes. Rule names that are not valid GBNF names are mangled
 // ([^a-zA-Z0-9_-] -> '-', made unique). Printing uses an explicit stack, no recursion.
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "grammar/grammar.h"
 #include "grammar/utf8.h"
@@ -59,14 +59,22 @@ bool prints_raw(uint32_t cp) {
 // '-' and '^' are handled by the class printer, which knows the position.
 std::string print_char(uint32_t cp, bool in_class) {
   switch (cp) {
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\\': return "\\\\";
-    case '"': return in_class ? "\"" : "\\\"";
-    case ']': return in_class ? "\\]" : "]";
-    case '[': return in_class ? "\\[" : "[";
-    default: break;
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\\':
+      return "\\\\";
+    case '"':
+      return in_class ? "\"" : "\\\"";
+    case ']':
+      return in_class ? "\\]" : "]";
+    case '[':
+      return in_class ? "\\[" : "[";
+    default:
+      break;
   }
   if (!prints_raw(cp)) return hex_escape(cp);
   std::string out;
@@ -178,7 +186,8 @@ std::vector<std::string> rule_names(const Grammar& g) {
     }
     std::string base;
     for (char c : name) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      const bool ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
       base += ok ? c : '-';
     }
     if (base.empty()) base = "rule";

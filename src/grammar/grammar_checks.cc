@@ -35,7 +35,8 @@ struct Adjacency {
   std::vector<int32_t> offsets;
   std::vector<int32_t> targets;
   // Builds from (from, to) pairs over `n` nodes.
-  Adjacency(size_t n, const std::vector<std::pair<int32_t, int32_t>>& edges) : offsets(n + 1, 0), targets(edges.size()) {
+  Adjacency(size_t n, const std::vector<std::pair<int32_t, int32_t>>& edges)
+      : offsets(n + 1, 0), targets(edges.size()) {
     for (const auto& [from, to] : edges) ++offsets[static_cast<size_t>(from) + 1];
     for (size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
     std::vector<int32_t> next(offsets.begin(), offsets.end() - 1);
@@ -151,7 +152,8 @@ std::optional<GrammarProblem> find_undefined(const Grammar& g) {
   for (ExprId e = 0; e < g.expr_count(); ++e) {
     const Expr& x = g.expr(e);
     if (!used[static_cast<size_t>(e)] || x.kind != ExprKind::kRuleRef) continue;
-    if (!valid_rule(g, x.rule)) return GrammarProblem{"reference to rule id " + std::to_string(x.rule) + ", which does not exist", -1};
+    if (!valid_rule(g, x.rule))
+      return GrammarProblem{"reference to rule id " + std::to_string(x.rule) + ", which does not exist", -1};
     if (g.rule(x.rule).body < 0 && (worst < 0 || x.rule < worst)) worst = x.rule;
   }
   if (worst >= 0) return GrammarProblem{"undefined rule '" + g.rule(worst).name + "'", worst};

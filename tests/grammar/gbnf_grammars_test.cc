@@ -45,7 +45,8 @@ TEST_P(GrammarFile, AcceptsAndRejects) {
   const AcceptanceCase& c = GetParam();
   const Grammar g = load(c.file);
   for (const std::string& s : c.accept) EXPECT_TRUE(recognizes(g, s)) << "should accept: " << testing::PrintToString(s);
-  for (const std::string& s : c.reject) EXPECT_FALSE(recognizes(g, s)) << "should reject: " << testing::PrintToString(s);
+  for (const std::string& s : c.reject)
+    EXPECT_FALSE(recognizes(g, s)) << "should reject: " << testing::PrintToString(s);
 }
 
 const std::string k16(16, ' ');
@@ -55,43 +56,64 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         AcceptanceCase{
             "json.gbnf",
-            {"{}", "[]", "0", "-0", "-0.0e+00", "1E5", "123.456e-7", "10", "\"a\"", "\"\"", "true", "false", "null",
-             "{\"a\": 1, \"b\": [true, false, null], \"c\": {\"d\": \"e\"}}", "{\"\":\"\"}", "[[[[]]]]", "[1,2,3]",
-             R"("\u00e9\uD83D\uDE00 \\ \" \/ \b\f\n\r\t\uABcd")", "\"\xC3\xA9\xF0\x9F\x98\x80\xE6\x97\xA5\x7F\"",
-             " \t\n  {\n  \"a\" : 1\n}\r\n", "{\r\n\t\"a\": [\r\n\t\t1\r\n\t]\r\n}",
-             k16 + "\n" + k16 + "1" + k16 + "\n" + k16, "[" + k16 + "\n" + k16 + "]", "\n1\n"},
+            {"{}",
+             "[]",
+             "0",
+             "-0",
+             "-0.0e+00",
+             "1E5",
+             "123.456e-7",
+             "10",
+             "\"a\"",
+             "\"\"",
+             "true",
+             "false",
+             "null",
+             "{\"a\": 1, \"b\": [true, false, null], \"c\": {\"d\": \"e\"}}",
+             "{\"\":\"\"}",
+             "[[[[]]]]",
+             "[1,2,3]",
+             R"("\u00e9\uD83D\uDE00 \\ \" \/ \b\f\n\r\t\uABcd")",
+             "\"\xC3\xA9\xF0\x9F\x98\x80\xE6\x97\xA5\x7F\"",
+             " \t\n  {\n  \"a\" : 1\n}\r\n",
+             "{\r\n\t\"a\": [\r\n\t\t1\r\n\t]\r\n}",
+             k16 + "\n" + k16 + "1" + k16 + "\n" + k16,
+             "[" + k16 + "\n" + k16 + "]",
+             "\n1\n"},
             {"", " ", "{,}", "[,]", "[1,]", "{\"a\":1,}", "[1,,2]", "01", "-01", "00", "+1", "1.", ".5", "1e", "1e+",
-             "1.e5", "0x10", "NaN", "Infinity", "-", "--1", "\"\x01\"", "\"a\nb\"", "\"\t\"", "\"a\"b\"",
-             R"("\u12G4")", R"("\u123")", R"("\a")", R"("\U0001F600")", R"("\x41")", "'a'", "{a:1}", "{\"a\"}",
-             "{\"a\":}", "{1:2}", "[1 2]", "truefalse", "True", "nul", "\"abc", "\"\xC3\"", "\"\xC0\xAF\"",
-             "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "[1]]", "1 2", "[1] // c", "[1] /* c */",
+             "1.e5", "0x10", "NaN", "Infinity", "-", "--1", "\"\x01\"", "\"a\nb\"", "\"\t\"", "\"a\"b\"", R"("\u12G4")",
+             R"("\u123")", R"("\a")", R"("\U0001F600")", R"("\x41")", "'a'", "{a:1}", "{\"a\"}", "{\"a\":}", "{1:2}",
+             "[1 2]", "truefalse", "True", "nul", "\"abc", "\"\xC3\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"",
+             "\"\xF4\x90\x80\x80\"", "[1]]", "1 2", "[1] // c", "[1] /* c */",
              // whitespace bound: 17 spaces/tabs in a row, two line breaks, a lone CR
              std::string(17, ' ') + "1", "1" + std::string(17, '\t'), "[" + k16 + "\n" + std::string(17, ' ') + "]",
              "\n\n1", "[1,\n\n2]", "\r1", "1\r", "[\n \n]"}},
-        AcceptanceCase{"csv_row.gbnf",
-                       {"a,b,c", "a,b,c\r\n", "a,b,c\n", "", ",", ",,", "\"\"", "\"a,b\",c", "\"he said \"\"hi\"\"\",2",
-                        "\"multi\r\nline\",x\n", "1997,Ford,E350,\"Super, luxurious\"", "caf\xC3\xA9, spaced ,x"},
-                       {"a\"b", "\"a\"b\"", "\"unterminated", "a\r", "a\n\n", "a\nb", "\"a\" ,b", "a,\"b\"c", "\"a\"\"\"x"}},
+        AcceptanceCase{
+            "csv_row.gbnf",
+            {"a,b,c", "a,b,c\r\n", "a,b,c\n", "", ",", ",,", "\"\"", "\"a,b\",c", "\"he said \"\"hi\"\"\",2",
+             "\"multi\r\nline\",x\n", "1997,Ford,E350,\"Super, luxurious\"", "caf\xC3\xA9, spaced ,x"},
+            {"a\"b", "\"a\"b\"", "\"unterminated", "a\r", "a\n\n", "a\nb", "\"a\" ,b", "a,\"b\"c", "\"a\"\"\"x"}},
         AcceptanceCase{"arithmetic.gbnf",
                        {"1", "42", "3.14", ".5", "-1", "1+2", "1 + 2 * 3", "(1 + 2) * 3", "-(1 + 2) * 3 / 4.5 - .5",
                         "((((7))))", "1 - -2", "  2*3  ", "2    *    3", "1/2/3"},
                        {"", "+1", "1 +", "* 2", "(1", "1)", "()", "1..2", "1.", "1e5", "1 ++ 2", "x", "1     + 2",
                         "1 2", "--1", "- 1"}},
-        AcceptanceCase{"function_call.gbnf",
-                       {"f()", "get_weather(city=\"Paris\", days=3, units=[\"C\", \"F\"], verbose=false)",
-                        "math.max(a=1,b=-2.5)", "_x(y=null)", "f(a=[])", "f(a=[[1], [2,3]])", "f(s=\"\\\"q\\\" \\u00e9\")",
-                        "f(s=\"caf\xC3\xA9\")"},
-                       {"", "f", "f(", "f(1)", "f(a=)", "f(a = 1)", "f( a=1)", "f(a=1,)", "f(a=1  ,b=2)", "1f()",
-                        "f.(a=1)", "f(a=01)", "f(a='x')", "f(a=\"\x01\")", "f(a=True)", "f()\n"}},
+        AcceptanceCase{
+            "function_call.gbnf",
+            {"f()", "get_weather(city=\"Paris\", days=3, units=[\"C\", \"F\"], verbose=false)", "math.max(a=1,b=-2.5)",
+             "_x(y=null)", "f(a=[])", "f(a=[[1], [2,3]])", "f(s=\"\\\"q\\\" \\u00e9\")", "f(s=\"caf\xC3\xA9\")"},
+            {"", "f", "f(", "f(1)", "f(a=)", "f(a = 1)", "f( a=1)", "f(a=1,)", "f(a=1  ,b=2)", "1f()", "f.(a=1)",
+             "f(a=01)", "f(a='x')", "f(a=\"\x01\")", "f(a=True)", "f()\n"}},
         AcceptanceCase{"list.gbnf",
                        {"- a\n", "- milk\n- eggs and ham\n- \xC3\xA9clair\n", "- x  y \n"},
                        {"", "- a", "-a\n", "-  a\n", "* a\n", "- \n", "- a\n\n", "- a\nb\n", "  - a\n"}},
         AcceptanceCase{"yes_no.gbnf", {"yes", "no"}, {"", "Yes", "yes ", "y", "n", "yesno", "maybe"}},
-        AcceptanceCase{"chess.gbnf",
-                       {"1. e4", "1. e4 e5", "1. e4 e5 2. Nf3 Nc6 3. Bb5 a6", "12. O-O O-O-O", "5. exd5 Qxd5+",
-                        "30. e8=Q# Kh7", "7. Rad1 N1c3", "9. Qh4xe1 dxc1=N"},
-                       {"", "e4", "1.e4", "1. e9", "1. i4", "1. e8", "1. e4 e5 e6", "0. e4", "1. Pe4", "1. O-O-O-O",
-                        "1. e4  e5", "1. e4 e5 2. d4 d5 3. c4 c5 4. b4 b5 5. a4 a5 6. h4 h5 7. g4 g5 8. f4 f5 9. Nc3"}}),
+        AcceptanceCase{
+            "chess.gbnf",
+            {"1. e4", "1. e4 e5", "1. e4 e5 2. Nf3 Nc6 3. Bb5 a6", "12. O-O O-O-O", "5. exd5 Qxd5+", "30. e8=Q# Kh7",
+             "7. Rad1 N1c3", "9. Qh4xe1 dxc1=N"},
+            {"", "e4", "1.e4", "1. e9", "1. i4", "1. e8", "1. e4 e5 e6", "0. e4", "1. Pe4", "1. O-O-O-O", "1. e4  e5",
+             "1. e4 e5 2. d4 d5 3. c4 c5 4. b4 b5 5. a4 a5 6. h4 h5 7. g4 g5 8. f4 f5 9. Nc3"}}),
     [](const testing::TestParamInfo<AcceptanceCase>& info) {
       std::string name = info.param.file.substr(0, info.param.file.find('.'));
       return name;

@@ -54,16 +54,17 @@ INSTANTIATE_TEST_SUITE_P(
                    "root ::= \"\\x00\\x1F\\x7F\\x85\\xAD\\u200B\\uFEFF\"\n"},
         GoldenCase{"utf8_text", "root ::= \"\xE6\x97\xA5\xE6\x9C\xAC\" [\xC3\xA0-\xC3\xBF]",
                    "root ::= \"\xE6\x97\xA5\xE6\x9C\xAC\" [\xC3\xA0-\xC3\xBF]\n"},
-        GoldenCase{"class_code_point_escapes", R"(root ::= [\u0100-\U0001FFFF])", "root ::= [\xC4\x80-\xF0\x9F\xBF\xBF]\n"},
+        GoldenCase{"class_code_point_escapes", R"(root ::= [\u0100-\U0001FFFF])",
+                   "root ::= [\xC4\x80-\xF0\x9F\xBF\xBF]\n"},
         GoldenCase{"comments_and_blank_lines",
-                   "# leading comment\n\nroot ::= a # trailing\n  # a comment line\n\na ::= (\n  \"x\" # inside\n  | \"y\"\n) \"z\"\n",
+                   "# leading comment\n\nroot ::= a # trailing\n  # a comment line\n\na ::= (\n  \"x\" # inside\n  | "
+                   "\"y\"\n) \"z\"\n",
                    "root ::= a\na ::= (\"x\" | \"y\") \"z\"\n"},
         GoldenCase{"newline_after_bar", "root ::= \"a\" |\n  \"b\" |\n\n  \"c\"", "root ::= \"a\" | \"b\" | \"c\"\n"},
         GoldenCase{"newline_after_definition_sign", "root ::=\n  \"a\"", "root ::= \"a\"\n"},
         GoldenCase{"crlf_line_endings", "root ::= a\r\na ::= \"x\"\r\n", "root ::= a\na ::= \"x\"\n"},
         GoldenCase{"raw_newline_in_literal", "root ::= \"a\nb\"", "root ::= \"a\\nb\"\n"},
-        GoldenCase{"forward_references_print_top_down",
-                   "b ::= \"b\"\nunused ::= \"u\"\nroot ::= a b\na ::= \"a\"\n",
+        GoldenCase{"forward_references_print_top_down", "b ::= \"b\"\nunused ::= \"u\"\nroot ::= a b\na ::= \"a\"\n",
                    "root ::= a b\na ::= \"a\"\nb ::= \"b\"\nunused ::= \"u\"\n"},
         GoldenCase{"empty_alternatives", "root ::= \"a\" | \"\" | ()", "root ::= \"a\" | \"\" | \"\"\n"},
         GoldenCase{"empty_rule", "root ::=", "root ::= \"\"\n"},
@@ -90,7 +91,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "root ::= obj\n"
                    "obj ::= \"{\" sp (str \":\" sp (\",\" sp str)*)? \"}\" sp\n"
                    "sp ::= \"\" | \" \" | \"\\n\" [\\t ]{0,20}\n"
-                   "str ::= \"\\\"\" ([^\\x00-\\x1F\"\\\\\\x7F] | \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9A-Fa-f]{4}))* \"\\\"\" sp\n"},
+                   "str ::= \"\\\"\" ([^\\x00-\\x1F\"\\\\\\x7F] | \"\\\\\" ([\"\\\\bfnrt] | \"u\" [0-9A-Fa-f]{4}))* "
+                   "\"\\\"\" sp\n"},
         GoldenCase{"nested_choice_in_repeat", R"(root ::= ("a" ("b" | "c")+)? "d")",
                    "root ::= (\"a\" (\"b\" | \"c\")+)? \"d\"\n"}),
     [](const testing::TestParamInfo<GoldenCase>& info) { return info.param.name; });
@@ -160,32 +162,41 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         ErrorCase{"missing_definition_sign", R"(root "a")", "1:6", "expected '::=' after rule name 'root', found '\"'"},
         ErrorCase{"missing_rule_name", R"(::= "a")", "1:1", "expected a rule name, found ':'"},
-        ErrorCase{"continuation_line_without_bar", "root ::= \"a\"\n  \"b\"", "2:3", "expected a rule name, found '\"'"},
+        ErrorCase{"continuation_line_without_bar", "root ::= \"a\"\n  \"b\"", "2:3",
+                  "expected a rule name, found '\"'"},
         ErrorCase{"unterminated_literal", "root ::= \"abc", "1:10", "unterminated string literal"},
-        ErrorCase{"unterminated_literal_across_lines", "root ::= \"a\nb ::= \"c\"", "2:9", "unterminated string literal"},
+        ErrorCase{"unterminated_literal_across_lines", "root ::= \"a\nb ::= \"c\"", "2:9",
+                  "unterminated string literal"},
         ErrorCase{"unterminated_class", "root ::= [abc", "1:10", "unterminated character class"},
         ErrorCase{"unterminated_byte_class", "root ::= %[\\x80", "1:10", "unterminated byte class"},
         ErrorCase{"undefined_rule", "root ::= \"a\" foo", "1:14", "undefined rule 'foo'"},
-        ErrorCase{"undefined_rule_first_reference", "root ::= a\na ::= bar\nb ::= foo bar", "2:7", "undefined rule 'bar'"},
+        ErrorCase{"undefined_rule_first_reference", "root ::= a\na ::= bar\nb ::= foo bar", "2:7",
+                  "undefined rule 'bar'"},
         ErrorCase{"column_counts_code_points", "root ::= \"\xC3\xA9\" foo", "1:14", "undefined rule 'foo'"},
         ErrorCase{"no_root", "a ::= \"x\"", "1:1", "no rule named 'root'"},
         ErrorCase{"empty_text", "", "1:1", "no rule named 'root'"},
         ErrorCase{"only_comments", "# nothing\n", "1:1", "no rule named 'root'"},
         ErrorCase{"defined_twice", "root ::= \"a\"\nroot ::= \"b\"", "2:1", "rule 'root' defined twice (first at 1:1)"},
-        ErrorCase{"unclosed_parenthesis", "root ::= (\"a\"", "1:14", "expected ')' to close the '(' at 1:10, found end of input"},
+        ErrorCase{"unclosed_parenthesis", "root ::= (\"a\"", "1:14",
+                  "expected ')' to close the '(' at 1:10, found end of input"},
         ErrorCase{"unmatched_parenthesis", "root ::= \"a\")", "1:13", "unmatched ')'"},
         ErrorCase{"junk_after_expression", "root ::= \"a\" ::= \"b\"", "1:14",
                   "expected an expression, '|', or the end of the line, found ':'"},
         ErrorCase{"postfix_without_item", "root ::= *", "1:10", "expected an item before '*'"},
         ErrorCase{"postfix_after_bar", "root ::= \"a\" | +", "1:16", "expected an item before '+'"},
         ErrorCase{"braces_without_item", "root ::= {2}", "1:10", "expected an item before '{'"},
-        ErrorCase{"repetition_max_below_min", "root ::= \"a\"{3,2}", "1:13", "repetition maximum 2 is less than its minimum 3"},
-        ErrorCase{"repetition_not_a_number", "root ::= \"a\"{x}", "1:14", "expected a number in the repetition, found 'x'"},
-        ErrorCase{"repetition_bad_max", "root ::= \"a\"{2,x}", "1:16", "expected '}' to close the repetition, found 'x'"},
-        ErrorCase{"repetition_unclosed", "root ::= \"a\"{2", "1:15", "expected ',' or '}' in the repetition, found end of input"},
+        ErrorCase{"repetition_max_below_min", "root ::= \"a\"{3,2}", "1:13",
+                  "repetition maximum 2 is less than its minimum 3"},
+        ErrorCase{"repetition_not_a_number", "root ::= \"a\"{x}", "1:14",
+                  "expected a number in the repetition, found 'x'"},
+        ErrorCase{"repetition_bad_max", "root ::= \"a\"{2,x}", "1:16",
+                  "expected '}' to close the repetition, found 'x'"},
+        ErrorCase{"repetition_unclosed", "root ::= \"a\"{2", "1:15",
+                  "expected ',' or '}' in the repetition, found end of input"},
         ErrorCase{"repetition_only_comma", "root ::= \"a\"{,}", "1:15", "expected a number after '{,', found '}'"},
         ErrorCase{"unknown_escape", "root ::= \"\\q\"", "1:11", "unknown escape '\\q'"},
-        ErrorCase{"unknown_escape_control", "root ::= \"\\\x01\"", "1:11", "unknown escape: '\\' followed by byte 0x01"},
+        ErrorCase{"unknown_escape_control", "root ::= \"\\\x01\"", "1:11",
+                  "unknown escape: '\\' followed by byte 0x01"},
         ErrorCase{"escape_at_end", "root ::= \"\\", "1:11", "expected an escape after '\\', found end of input"},
         ErrorCase{"short_hex_escape", "root ::= \"\\x4\"", "1:14", "expected 2 hex digits after '\\x', found '\"'"},
         ErrorCase{"short_unicode_escape", "root ::= [\\u12G4]", "1:15", "expected 4 hex digits after '\\u', found 'G'"},
@@ -253,7 +264,8 @@ TEST(GbnfParseLimits, LargestRepetitionCountIsAccepted) {
 // throws a stencil::Error: never a crash, never another exception type.
 TEST(GbnfParseRobustness, PrefixesAndCorruptionsNeverCrash) {
   const std::string text =
-      "root ::= ws (obj | \"x\"{2,3})* # c\nobj ::= \"{\" [^\"\\\\\\x00-\\x1F] %[\\x80-\\xBF]? \"\\u00e9\" \"}\"\nws ::= [ \\t]{0,4}\n";
+      "root ::= ws (obj | \"x\"{2,3})* # c\nobj ::= \"{\" [^\"\\\\\\x00-\\x1F] %[\\x80-\\xBF]? \"\\u00e9\" \"}\"\nws "
+      "::= [ \\t]{0,4}\n";
   ASSERT_NO_THROW(parse_gbnf(text));
   const std::string specials = "()[]{}\"\\|*+?.,:=#^-%<\n \x80\xFF";
   int errors = 0;

@@ -40,31 +40,35 @@ std::vector<PrintCase> print_cases() {
   return {
       {"byte_classes",
        [](Grammar& g) {
-         g.set_root(define(g, "root", g.sequence({g.byte_class({{0xC0, 0xDF}}), g.byte_class({{0x80, 0xBF}}),
-                                                  g.byte_class({{0x00, 0x00}}, /*negated=*/true)})));
+         g.set_root(define(g, "root",
+                           g.sequence({g.byte_class({{0xC0, 0xDF}}), g.byte_class({{0x80, 0xBF}}),
+                                       g.byte_class({{0x00, 0x00}}, /*negated=*/true)})));
        },
        "root ::= %[\\xC0-\\xDF] %[\\x80-\\xBF] %[^\\x00]\n",
        {"\xC3\xA9z", "\xDF\xBF\xFF"},
        {"\xC3\xA9", "\xC3\xA9\x00", "\x80\x80z"}},
       {"byte_class_specials",
        [](Grammar& g) {
-         g.set_root(define(g, "root", g.choice({g.byte_class({{'-', '-'}, {'^', '^'}, {']', ']'}, {'\\', '\\'}}),
-                                                g.byte_class({}), g.byte_class({{0, 0xFF}})})));
+         g.set_root(define(g, "root",
+                           g.choice({g.byte_class({{'-', '-'}, {'^', '^'}, {']', ']'}, {'\\', '\\'}}), g.byte_class({}),
+                                     g.byte_class({{0, 0xFF}})})));
        },
        "root ::= %[-\\\\-^] | %[] | %[^]\n",
        {"-", "^", "]", "\\", "\xFF", "a"},
        {"", "ab"}},
       {"literal_with_invalid_utf8",
        [](Grammar& g) {
-         g.set_root(define(g, "root", g.sequence({g.literal("a\xFF\xC3"), g.star(g.literal("\xE9x")), g.literal("\x80")})));
+         g.set_root(
+             define(g, "root", g.sequence({g.literal("a\xFF\xC3"), g.star(g.literal("\xE9x")), g.literal("\x80")})));
        },
        "root ::= \"a\" %[\\xFF] %[\\xC3] (%[\\xE9] \"x\")* %[\\x80]\n",
        {"a\xFF\xC3\x80", "a\xFF\xC3\xE9x\xE9x\x80"},
        {"a\xFF\xC3", "a\xFF\xC3\xE9\x80", "a\xC3\xBF\xC3\x83\xC2\x80"}},
       {"surrogates_and_high_code_points",
        [](Grammar& g) {
-         g.set_root(define(g, "root", g.sequence({g.char_class({{0xD800, 0xDFFF}, {0x10000, 0x10FFFF}}),
-                                                  g.literal("\xF4\x8F\xBF\xBF")})));
+         g.set_root(define(
+             g, "root",
+             g.sequence({g.char_class({{0xD800, 0xDFFF}, {0x10000, 0x10FFFF}}), g.literal("\xF4\x8F\xBF\xBF")})));
        },
        "root ::= [^\\x00-\xED\x9F\xBF\\uE000-\\uFFFF] \"\\U0010FFFF\"\n",
        {"\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"},
@@ -73,8 +77,9 @@ std::vector<PrintCase> print_cases() {
        [](Grammar& g) {
          const ExprId a = g.literal("a");
          const ExprId ab = g.choice({a, g.literal("b")});
-         g.set_root(define(g, "root", g.sequence({g.optional(g.star(a)), g.repeat(ab, 2, 3),
-                                                  g.plus(g.sequence({a, g.literal("c")})), g.repeat(a, 2, kUnbounded)})));
+         g.set_root(define(g, "root",
+                           g.sequence({g.optional(g.star(a)), g.repeat(ab, 2, 3),
+                                       g.plus(g.sequence({a, g.literal("c")})), g.repeat(a, 2, kUnbounded)})));
        },
        "root ::= (\"a\"*)? (\"a\" | \"b\"){2,3} (\"a\" \"c\")+ \"a\"{2,}\n",
        {"abacaa", "aaabbbacacaaa"},
@@ -111,8 +116,9 @@ std::vector<PrintCase> print_cases() {
        {"ab", "u"}},
       {"escapes_in_literal_and_class",
        [](Grammar& g) {
-         g.set_root(define(g, "root", g.sequence({g.literal("\"\\\n\r\t\x01\x7F[]-^"),
-                                                  g.char_class({{'[', ']'}, {'\t', '\n'}, {'"', '"'}})})));
+         g.set_root(define(
+             g, "root",
+             g.sequence({g.literal("\"\\\n\r\t\x01\x7F[]-^"), g.char_class({{'[', ']'}, {'\t', '\n'}, {'"', '"'}})})));
        },
        "root ::= \"\\\"\\\\\\n\\r\\t\\x01\\x7F[]-^\" [\\t\\n\"\\[-\\]]\n",
        {"\"\\\n\r\t\x01\x7F[]-^]", "\"\\\n\r\t\x01\x7F[]-^\t"},
@@ -270,8 +276,9 @@ class RandomGrammar {
 
  private:
   uint32_t code_point() {
-    static constexpr uint32_t kPool[] = {'a', 'b', '-', ']', '[', '^', '\\', '"', '\n', '\t', 0,  0x7F,     ' ',
-                                         '#', '|', 0x85, 0xE9, 0x2028, 0xFFFF, 0x10000, 0x10FFFF, 0xD7FF, 0xE000};
+    static constexpr uint32_t kPool[] = {'a',  'b',    '-',    ']',     '[',      '^',    '\\',  '"',
+                                         '\n', '\t',   0,      0x7F,    ' ',      '#',    '|',   0x85,
+                                         0xE9, 0x2028, 0xFFFF, 0x10000, 0x10FFFF, 0xD7FF, 0xE000};
     return kPool[pick(std::size(kPool))];
   }
   ExprId expr(int depth) {
@@ -307,7 +314,8 @@ class RandomGrammar {
       }
       case 3:
         if (current_ + 1 < static_cast<int>(rules_.size())) {
-          return g_.rule_ref(rules_[static_cast<size_t>(current_ + 1) + pick(rules_.size() - static_cast<size_t>(current_) - 1)]);
+          return g_.rule_ref(
+              rules_[static_cast<size_t>(current_ + 1) + pick(rules_.size() - static_cast<size_t>(current_) - 1)]);
         }
         return g_.literal("z");
       case 4:

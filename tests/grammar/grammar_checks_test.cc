@@ -96,7 +96,7 @@ INSTANTIATE_TEST_SUITE_P(
                     const RuleId b = g.declare_rule("b");
                     g.define_rule(root, g.sequence({g.literal("x"), g.rule_ref(a)}));
                     g.define_rule(a, g.choice({g.sequence({g.rule_ref(b), g.literal("y")}), g.literal("z")}));
-                    g.define_rule(b, g.sequence({g.literal("")  , g.rule_ref(a), g.literal("w")}));
+                    g.define_rule(b, g.sequence({g.literal(""), g.rule_ref(a), g.literal("w")}));
                     g.set_root(root);
                   },
                   "rule 'a' is left-recursive (a -> b -> a)" + kLeftRecursionAdvice, "a"},
@@ -126,11 +126,12 @@ INSTANTIATE_TEST_SUITE_P(
                     g.set_root(r);
                   },
                   "rule 'root' is left-recursive (root -> root)" + kLeftRecursionAdvice, "root"},
-        CheckCase{"empty_byte_class",
-                  [](Grammar& g) { g.set_root(define(g, "root", g.byte_class({}))); },
+        CheckCase{"empty_byte_class", [](Grammar& g) { g.set_root(define(g, "root", g.byte_class({}))); },
                   "rule 'root' cannot derive any finite string (its language is empty)", "root"},
         CheckCase{"surrogate_only_char_class",
-                  [](Grammar& g) { g.set_root(define(g, "root", g.char_class({{0xD800, 0xDFFF}}))); },
+                  [](Grammar& g) {
+                    g.set_root(define(g, "root", g.char_class({{0xD800, 0xDFFF}})));
+                  },
                   "rule 'root' cannot derive any finite string (its language is empty)", "root"},
         CheckCase{"empty_language_reports_the_cause_not_the_victim",
                   [](Grammar& g) {
@@ -155,23 +156,23 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(GrammarAnalyses, NullableAndProductivePerExpression) {
   Grammar g;
   const RuleId loop = g.declare_rule("loop");
-  const ExprId empty = g.empty();                                      // nullable, productive
-  const ExprId lit = g.literal("a");                                   // productive
-  const ExprId none = g.char_class({});                                // neither
-  const ExprId star = g.star(none);                                    // nullable, productive
-  const ExprId plus = g.plus(none);                                    // neither
-  const ExprId ref = g.rule_ref(loop);                                 // neither (loop is empty)
-  const ExprId seq = g.sequence({lit, star});                          // productive
-  const ExprId alt = g.choice({ref, empty});                           // nullable, productive
-  const ExprId seq_none = g.sequence({lit, ref});                      // neither
+  const ExprId empty = g.empty();                  // nullable, productive
+  const ExprId lit = g.literal("a");               // productive
+  const ExprId none = g.char_class({});            // neither
+  const ExprId star = g.star(none);                // nullable, productive
+  const ExprId plus = g.plus(none);                // neither
+  const ExprId ref = g.rule_ref(loop);             // neither (loop is empty)
+  const ExprId seq = g.sequence({lit, star});      // productive
+  const ExprId alt = g.choice({ref, empty});       // nullable, productive
+  const ExprId seq_none = g.sequence({lit, ref});  // neither
   g.define_rule(loop, seq_none);
   g.set_root(define(g, "root", g.choice({seq, alt, plus})));
   const std::vector<bool> nullable = nullable_exprs(g);
   const std::vector<bool> productive = productive_exprs(g);
   const std::vector<std::pair<ExprId, std::pair<bool, bool>>> expected = {
-      {empty, {true, true}}, {lit, {false, true}},  {none, {false, false}}, {star, {true, true}},
-      {plus, {false, false}}, {ref, {false, false}}, {seq, {false, true}},   {alt, {true, true}},
-      {seq_none, {false, false}}};
+      {empty, {true, true}}, {lit, {false, true}},   {none, {false, false}},
+      {star, {true, true}},  {plus, {false, false}}, {ref, {false, false}},
+      {seq, {false, true}},  {alt, {true, true}},    {seq_none, {false, false}}};
   for (const auto& [e, want] : expected) {
     EXPECT_EQ(nullable[static_cast<size_t>(e)], want.first) << "expr " << e;
     EXPECT_EQ(productive[static_cast<size_t>(e)], want.second) << "expr " << e;

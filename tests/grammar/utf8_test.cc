@@ -17,12 +17,18 @@ struct Encoded {
 };
 
 const std::vector<Encoded> kBoundaries = {
-    {0x00, std::string(1, '\0')},  {0x41, "A"},
-    {0x7F, "\x7F"},                {0x80, "\xC2\x80"},
-    {0x7FF, "\xDF\xBF"},           {0x800, "\xE0\xA0\x80"},
-    {0xD7FF, "\xED\x9F\xBF"},      {0xE000, "\xEE\x80\x80"},
-    {0xFFFF, "\xEF\xBF\xBF"},      {0x10000, "\xF0\x90\x80\x80"},
-    {0x1F600, "\xF0\x9F\x98\x80"}, {0x10FFFF, "\xF4\x8F\xBF\xBF"},
+    {0x00, std::string(1, '\0')},
+    {0x41, "A"},
+    {0x7F, "\x7F"},
+    {0x80, "\xC2\x80"},
+    {0x7FF, "\xDF\xBF"},
+    {0x800, "\xE0\xA0\x80"},
+    {0xD7FF, "\xED\x9F\xBF"},
+    {0xE000, "\xEE\x80\x80"},
+    {0xFFFF, "\xEF\xBF\xBF"},
+    {0x10000, "\xF0\x90\x80\x80"},
+    {0x1F600, "\xF0\x9F\x98\x80"},
+    {0x10FFFF, "\xF4\x8F\xBF\xBF"},
 };
 
 TEST(Utf8, EncodesAndDecodesBoundaries) {
@@ -60,11 +66,11 @@ TEST(Utf8, RejectsInvalidSequencesWithoutMoving) {
       "\xF8\x88\x80\x80\x80",
       "\xFE",
       "\xFF",
-      "\xC3",              // truncated
-      "\xE2\x82",          //
-      "\xF0\x9F\x98",      //
-      "\xC3\x41",          // continuation missing
-      "\xE2\x41\xAC",      //
+      "\xC3",          // truncated
+      "\xE2\x82",      //
+      "\xF0\x9F\x98",  //
+      "\xC3\x41",      // continuation missing
+      "\xE2\x41\xAC",  //
   };
   for (const std::string& s : invalid) {
     size_t pos = 0;
