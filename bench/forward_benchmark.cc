@@ -1,0 +1,103 @@
+// forward_benchmark: the runtime's forward-pass throughput, measured the way llama-bench does, so the
+// figures compare with ../shared/models/reference/speed.md.
+//
+//   forward_benchmark MODEL [--threads N] [--pp 128] [--tg 128] [--reps 5] [--isa scalar|avx2|avx512]
+//
+// pp N: N random tokens evaluated as one batch in a fresh session (prompt processing), tokens/s.
+// tg N: N tokens evaluated one at a time after a 1-token start (decode), tokens/s; includes the logits
+// computation but no sampling. Prints the median and [min-max] over --reps runs, after one warm-up run.
+// Does not tokenize, sample or apply a grammar.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "stencil/errors.h"
+#include "stencil/runtime/model.h"
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Stats {
+  double median, min, max;
+};
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MODEL [--threads N] [--pp N] [--tg N] [--reps N] [--isa scalar|avx2|avx512]\n", argv[0]);
+    return 2;
+  }
+  std::string path = argv[1];
+  int threads = 1, pp = 128, tg = 128, reps = 5;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    else if (a == "--pp") pp = std::atoi(argv[i + 1]);
+    else if (a == "--tg") tg = std::atoi(argv[i + 1]);
+    else if (a == "--reps") reps = std::atoi(argv[i + 1]);
+    else if (a == "--isa") setenv("STENCIL_CPU_ISA", argv[i + 1], 1);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    const stencil::Model model = stencil::Model::load(path, stencil::ModelOptions{.threads = threads});
+    const double load_s = seconds_since(t0);
+    const stencil::ModelInfo& info = model.info();
+    std::printf("model %s: %s %s, %d layers, n_embd %d, vocab %d, %.1f M params, %s weights, %.1f MB\n", path.c_str(),
+                info.format.c_str(), info.architecture.c_str(), info.n_layers, info.n_embd, info.n_vocab,
+                info.n_params / 1e6, info.weight_type.c_str(), info.file_bytes / 1e6);
+    std::printf("backend %s, load %.3f s\n", info.backend.c_str(), load_s);
+
+    std::vector<int32_t> tokens(std::max(pp, 1));
+    uint32_t s = 1;
+    for (int32_t& t : tokens) t = static_cast<int32_t>((s = s * 1664525u + 1013904223u) >> 8) % info.n_vocab;
+    const int32_t ctx = std::max(pp, tg + 1) + 8;
+    std::vector<double> pp_rate, tg_rate;
+    for (int rep = 0; rep <= reps; ++rep) {  // rep 0 warms up
+      if (pp > 0) {
+        stencil::Session session(model, stencil::SessionOptions{.context_length = ctx});
+        const auto t = std::chrono::steady_clock::now();
+        session.eval(tokens);
+        if (rep) pp_rate.push_back(pp / seconds_since(t));
+      }
+      if (tg > 0) {
+        stencil::Session session(model, stencil::SessionOptions{.context_length = ctx});
+        int32_t tok = tokens[0];
+        session.eval({&tok, 1});
+        const auto t = std::chrono::steady_clock::now();
+        for (int i = 0; i < tg; ++i) {
+          std::span<const float> logits = session.eval({&tok, 1});
+          tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        }
+        if (rep) tg_rate.push_back(tg / seconds_since(t));
+      }
+    }
+    if (pp > 0) {
+      const Stats st = stats(pp_rate);
+      std::printf("pp%-4d %10.1f tok/s  [%.1f - %.1f]\n", pp, st.median, st.min, st.max);
+    }
+    if (tg > 0) {
+      const Stats st = stats(tg_rate);
+      std::printf("tg%-4d %10.1f tok/s  [%.1f - %.1f]\n", tg, st.median, st.min, st.max);
+    }
+  } catch (const stencil::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
