@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -585,7 +586,10 @@ class Lowerer {
     switch (n.kind) {
       case NodeKind::kAlt: {
         std::vector<ExprId> alternatives;
-        for (int32_t child : n.children) alternatives.push_back(lower(child));
+        for (int32_t child : n.children) {
+          alternatives.push_back(lower(child));
+          if (universal_.count(alternatives.back())) return alternatives.back();  // absorbs the others
+        }
         return g_.choice(std::move(alternatives));
       }
       case NodeKind::kSeq:
@@ -604,6 +608,8 @@ class Lowerer {
 
  private:
   ExprId with_fillers(int32_t id, ExprId core) {
+    const bool open = plan_.start(id) == Edge::kOpen || plan_.end(id) == Edge::kOpen;
+    if (open && g_.expr(core).kind == ExprKind::kEmpty) return any_string();  // one filler, not two
     std::vector<ExprId> parts;
     if (plan_.start(id) == Edge::kOpen) parts.push_back(any_string());
     parts.push_back(core);
@@ -613,7 +619,14 @@ class Lowerer {
 
   ExprId lower_core(int32_t id) {
     const Node& n = nodes_[static_cast<size_t>(id)];
-    if (n.kind == NodeKind::kRepeat) return g_.repeat(lower(n.children[0]), n.min, n.max);
+    if (n.kind == NodeKind::kRepeat) {
+      // Next to a filler, X{m,n} is X{m}: the filler absorbs the optional copies (.*X{m,n} = .*X{m}).
+      // So unanchored `.*` or `a?` become just the filler, and `x+` at an edge becomes `x`:
+      // the same language with less ambiguity for the engine.
+      const bool open = plan_.start(id) == Edge::kOpen || plan_.end(id) == Edge::kOpen;
+      if (open) return n.min == 0 ? g_.empty() : g_.repeat(lower(n.children[0]), n.min, n.min);
+      return g_.repeat(lower(n.children[0]), n.min, n.max);
+    }
     if (auto text = unique_encoding(n.ranges)) return g_.literal(*text);
     return code_point(n.ranges);
   }
@@ -647,7 +660,11 @@ class Lowerer {
   }
 
   // Any string (the filler of an unanchored edge): any code point, in JSON form if needed.
-  ExprId any_string() { return g_.star(code_point(kAny)); }
+  ExprId any_string() {
+    const ExprId any = g_.star(code_point(kAny));
+    universal_.insert(any);
+    return any;
+  }
 
   // The one byte string a one-code-point set produces, when there is exactly one.
   std::optional<std::string> unique_encoding(const Ranges& set) const {
@@ -757,6 +774,7 @@ class Lowerer {
   const AnchorPlan& plan_;
   bool json_;
   bool unicode_escapes_;
+  std::set<ExprId> universal_;  // the fillers: exprs that match every string
 };
 
 }  // namespace

@@ -132,6 +132,25 @@ TEST(RegexParser, CountedRepeatsStayCompact) {
   EXPECT_FALSE(recognizes(g, std::string(999, 'd')));
 }
 
+TEST(RegexParser, FillersAbsorbOptionalRepeats) {
+  // Unanchored `.*` is the universal language: one star of any code point, not three stars.
+  for (const char* pattern : {".*", "a?", "(?:abc)*", "^.*|x"}) {
+    Grammar g = parse_regex(pattern);
+    const Expr& body = g.expr(g.rule(g.root()).body);
+    ASSERT_EQ(body.kind, ExprKind::kRepeat) << pattern;
+    EXPECT_EQ(body.min, 0) << pattern;
+    EXPECT_EQ(body.max, kUnbounded) << pattern;
+    EXPECT_EQ(g.expr(body.children[0]).ranges, (std::vector<Range>{{0, kMaxCodepoint}})) << pattern;
+  }
+  // `x+` at both open edges is filler, x, filler.
+  Grammar g = parse_regex("x+");
+  const Expr& body = g.expr(g.rule(g.root()).body);
+  ASSERT_EQ(body.kind, ExprKind::kSequence);
+  ASSERT_EQ(body.children.size(), 3u);
+  EXPECT_EQ(g.expr(body.children[1]).kind, ExprKind::kLiteral);
+  check(g, {"x+", {"x", "axxb", "xx"}, {"", "ab"}});
+}
+
 TEST(RegexParser, AddRegexRuleAddsFreshRules) {
   Grammar g;
   RuleId a = add_regex_rule(g, "^a$");

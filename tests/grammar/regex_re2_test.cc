@@ -450,7 +450,8 @@ void report_mismatch(Tally& t, const std::string& what) {
 }
 
 // Checks one pattern; `walks` random walks, each with `mutants` near misses.
-void cross_check(const std::string& pattern, int walks, int mutants, bool json, std::mt19937_64& rng, Tally& t) {
+void cross_check(const std::string& pattern, int walks, int mutants, bool json, std::mt19937_64& rng, Tally& t,
+                 const std::vector<std::string>& extra_inputs = {}) {
   std::optional<Grammar> ours;
   std::string our_error;
   try {
@@ -477,6 +478,7 @@ void cross_check(const std::string& pattern, int walks, int mutants, bool json, 
   ++t.patterns_checked;
 
   std::vector<std::string> inputs = {"", "a", "0", " ", "\n", "-", "\xC3\xA9"};
+  inputs.insert(inputs.end(), extra_inputs.begin(), extra_inputs.end());
   const std::vector<uint32_t> alphabet = alphabet_for(pattern);
   Walker walker(*ours, rng);
   for (int w = 0; w < walks; ++w) {
@@ -697,6 +699,80 @@ TEST(RegexRe2CrossCheck, JsonSchemaBenchPatterns) {
   print_tally("jsonschemabench", t);
   EXPECT_EQ(t.mismatches, 0);
   EXPECT_GE(t.patterns_checked, 1000) << "of " << patterns.size() << " unique patterns";
+}
+
+// Random patterns over a small alphabet: nested groups, alternations, every quantifier form,
+// anchors in random places (those not at an edge are errors for us, which is counted), class
+// escapes inside and outside classes. Strings: all strings of length <= 3 over a small
+// alphabet, plus walks and their mutations.
+class PatternGenerator {
+ public:
+  explicit PatternGenerator(std::mt19937_64& rng) : rng_(rng) {}
+  std::string pattern() { return disjunction(0); }
+
+ private:
+  size_t pick(size_t n) { return static_cast<size_t>(rng_() % n); }
+  std::string disjunction(int depth) {
+    std::string out = alternative(depth);
+    while (pick(4) == 0) {
+      out += '|';
+      out += alternative(depth);
+    }
+    return out;
+  }
+  std::string alternative(int depth) {
+    std::string out;
+    for (size_t n = pick(5); n > 0; --n) out += term(depth);
+    return out;
+  }
+  std::string term(int depth) {
+    const size_t roll = pick(100);
+    if (roll < 5) return "^";
+    if (roll < 10) return "$";
+    std::string atom;
+    static const char* kAtoms[] = {"a", "b", "a", "b", "1", "-", ".", "\\d", "\\w", "\\s", "\\S", "\\D", "\\W",
+                                   "\\n", "\\x61", "\\u0062", "\\.", "[ab]", "[^a]", "[a-c]", "[\\d\\s]", "[^\\w]",
+                                   "[.-]", "[^]", "\u00e9", "[\\S\\n]"};
+    if (depth < 3 && pick(4) == 0) {
+      static const char* kOpen[] = {"(", "(?:", "(?<g>"};
+      atom = kOpen[pick(3)];
+      atom += disjunction(depth + 1);
+      atom += ')';
+    } else {
+      atom = kAtoms[pick(sizeof kAtoms / sizeof kAtoms[0])];
+    }
+    static const char* kQuantifiers[] = {"", "", "", "*", "+", "?", "{2}", "{1,3}", "{0,}", "{2,}", "{0,1}", "*?", "+?", "{1,2}?"};
+    atom += kQuantifiers[pick(sizeof kQuantifiers / sizeof kQuantifiers[0])];
+    return atom;
+  }
+  std::mt19937_64& rng_;
+};
+
+TEST(RegexRe2CrossCheck, RandomPatterns) {
+  std::mt19937_64 rng(99);
+  PatternGenerator gen(rng);
+  Tally t;
+  const std::string alphabet[] = {"a", "b", "1", "-", "\n", "\xC3\xA9"};
+  std::vector<std::string> small = {""};
+  for (size_t begin = 0, len = 0; len < 3; ++len) {
+    const size_t end = small.size();
+    for (size_t i = begin; i < end; ++i) {
+      for (const std::string& c : alphabet) {
+        std::string longer = small[i];
+        longer += c;
+        small.push_back(std::move(longer));
+      }
+    }
+    begin = end;
+  }
+  for (int k = 0; k < 800; ++k) {
+    const std::string pattern = gen.pattern();
+    cross_check(pattern, 8, 2, /*json=*/k % 8 == 0, rng, t, small);
+  }
+  print_tally("random", t);
+  EXPECT_EQ(t.mismatches, 0);
+  EXPECT_GE(t.patterns_checked, 500);
+  EXPECT_GE(t.strings, 150000);
 }
 
 TEST(RegexRe2Translation, RewritesOnlyEcmaScriptSpellings) {
