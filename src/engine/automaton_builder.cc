@@ -48,6 +48,7 @@ class RuleAnalysis {
     for (int32_t r = 0; r < n_; ++r) collect_callees(g.rule(r).body, callees_[r], 0);
     find_recursive();
     size_.assign(n_, -1);
+    decide_recursive_inlining();
   }
 
   bool recursive(int32_t r) const { return recursive_[r]; }
@@ -56,13 +57,14 @@ class RuleAnalysis {
   // Estimated NFA states of a rule's body with inlinable calls expanded.
   int64_t rule_size(int32_t r, int depth) {
     if (size_[r] >= 0) return size_[r];
-    size_[r] = 1;  // guards against re-entry (only reachable through recursion, which is never inlined)
+    size_[r] = 1;  // guards against re-entry (inlined rules are acyclic, so only a non-inlined call gets here)
     size_[r] = expr_size(g_.rule(r).body, depth + 1);
     return size_[r];
   }
 
   bool inline_call(int32_t r, int32_t root) {
-    if (r == root || recursive_[r]) return false;
+    if (r == root) return false;
+    if (recursive_[r]) return inline_recursive_[r];
     return call_count_[r] <= 1 || rule_size(r, 0) <= kInlineAlwaysStates;
   }
 
@@ -105,6 +107,41 @@ class RuleAnalysis {
       ++call_count_[e.rule];
     }
     for (ExprId c : e.children) collect_callees(c, out, depth + 1);
+  }
+
+  // Recursive rules can be inlined too, as long as some rule on every cycle
+  // stays a real call (otherwise the expansion would never end). Small ones are
+  // picked greedily, smallest first, while the inlined ones stay acyclic among
+  // themselves. In JSON this inlines `value` and `member` into `object` and
+  // `array`, so a string value ends inside the rule that reads the `,` or `}`
+  // after it, and the mask cache decides those tokens at compile time.
+  void decide_recursive_inlining() {
+    inline_recursive_.assign(n_, false);
+    std::vector<std::pair<int64_t, int32_t>> candidates;
+    for (int32_t r = 0; r < n_; ++r) {
+      if (recursive_[r] && r != g_.root()) candidates.emplace_back(rule_size(r, 0), r);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    for (const auto& [size, r] : candidates) {
+      if (size > kInlineAlwaysStates) break;
+      inline_recursive_[r] = true;
+      if (reaches_itself_through_inlined(r)) inline_recursive_[r] = false;
+    }
+    size_.assign(n_, -1);  // sizes change with the decisions
+  }
+
+  bool reaches_itself_through_inlined(int32_t start) const {
+    std::vector<int32_t> stack(callees_[start].begin(), callees_[start].end());
+    std::vector<bool> seen(n_, false);
+    while (!stack.empty()) {
+      const int32_t r = stack.back();
+      stack.pop_back();
+      if (r == start) return true;
+      if (seen[r] || !recursive_[r] || !inline_recursive_[r]) continue;
+      seen[r] = true;
+      stack.insert(stack.end(), callees_[r].begin(), callees_[r].end());
+    }
+    return false;
   }
 
   // Tarjan's SCC, iterative.
@@ -163,6 +200,7 @@ class RuleAnalysis {
   std::vector<std::vector<int32_t>> callees_;
   std::vector<int32_t> call_count_;
   std::vector<bool> recursive_;
+  std::vector<bool> inline_recursive_;  // recursive rules expanded at their call sites
   std::vector<int64_t> size_;
 };
 

@@ -8,14 +8,62 @@
 #include <thread>
 
 #include "engine/stack_machine.h"
+#include "engine/token_walk.h"
 
 namespace stencil::engine {
 namespace {
 
+struct Refined {
+  int32_t parent_state;
+  std::vector<int32_t> accepted, uncertain;
+};
+
 struct StateResult {
   std::vector<int32_t> accepted;   // token ids
   std::vector<int32_t> uncertain;  // token ids, trie order
+  std::vector<Refined> refined;    // by parent state, increasing
 };
+
+// Refinement is skipped for rules returned to from more places than this (the
+// cost grows with states x parents); their uncertain tokens are checked at run time.
+constexpr size_t kMaxRefinedParents = 512;
+
+bool is_tail(const Automaton& a, int32_t t) {
+  const AutomatonState& s = a.states[static_cast<size_t>(t)];
+  return s.is_final && s.byte_begin == s.byte_end && s.call_begin == s.call_end;
+}
+
+// The states a stack of each rule can have as its parent: return points of the
+// calls of the rule, where a tail call's return point is replaced by the parents
+// of the rule that made the call (tail calls keep no return node; see StackMachine).
+std::vector<std::vector<int32_t>> effective_parents(const Automaton& a) {
+  const size_t n = a.rule_start.size();
+  std::vector<std::vector<int32_t>> out(n);
+  for (size_t r = 0; r < n; ++r) {
+    std::vector<bool> seen(n, false);
+    std::vector<int32_t> stack{static_cast<int32_t>(r)};
+    seen[r] = true;
+    while (!stack.empty() && out[r].size() <= kMaxRefinedParents) {
+      const int32_t rule = stack.back();
+      stack.pop_back();
+      for (uint32_t k = a.return_begin[static_cast<size_t>(rule)]; k < a.return_begin[static_cast<size_t>(rule) + 1]; ++k) {
+        const int32_t t = a.returns[k];
+        if (!is_tail(a, t)) {
+          out[r].push_back(t);
+          continue;
+        }
+        const int32_t caller = a.states[static_cast<size_t>(t)].rule;
+        if (!seen[static_cast<size_t>(caller)]) {
+          seen[static_cast<size_t>(caller)] = true;
+          stack.push_back(caller);
+        }
+      }
+    }
+    std::sort(out[r].begin(), out[r].end());
+    out[r].erase(std::unique(out[r].begin(), out[r].end()), out[r].end());
+  }
+  return out;
+}
 
 // Where a set stands after a token's bytes, for the cache.
 enum class Reach : uint8_t { kDead, kContextOnly, kInside };
@@ -152,10 +200,33 @@ MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const 
     if (a.has_bytes(static_cast<int32_t>(s))) scanning.push_back(static_cast<int32_t>(s));
   }
   std::vector<StateResult> results(scanning.size());
+  const std::vector<std::vector<int32_t>> parents_of = effective_parents(a);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     TrieClassifier classifier(a, sorted);
-    for (size_t i = next++; i < scanning.size(); i = next++) classifier.run(scanning[i], results[i]);
+    StackMachine sm(a);
+    TokenWalker walker;
+    std::vector<int32_t> start;
+    for (size_t i = next++; i < scanning.size(); i = next++) {
+      StateResult& r = results[i];
+      classifier.run(scanning[i], r);
+      const auto& parents = parents_of[static_cast<size_t>(a.states[static_cast<size_t>(scanning[i])].rule)];
+      if (r.uncertain.empty() || parents.size() > kMaxRefinedParents) continue;
+      for (int32_t t : parents) {
+        Refined ref{t, {}, {}};
+        sm.clear();
+        start.clear();
+        sm.start(scanning[i], sm.push_node(t, kEscapeParent), start);
+        walker.begin(sm, start);
+        for (int32_t id : r.uncertain) {
+          if (walker.next(vocab.token_bytes(id)) != TokenOutcome::kAccepted) continue;
+          (reach(sm, walker.last_set()) == Reach::kInside ? ref.accepted : ref.uncertain).push_back(id);
+        }
+        walker.end();
+        std::sort(ref.accepted.begin(), ref.accepted.end());
+        r.refined.push_back(std::move(ref));
+      }
+    }
   };
   const int32_t n_threads = std::max(1, std::min<int32_t>(threads, static_cast<int32_t>(scanning.size())));
   std::vector<std::thread> pool;
@@ -166,7 +237,8 @@ MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const 
   for (size_t i = 0; i < scanning.size(); ++i) {
     StateMask& m = cache.states[static_cast<size_t>(scanning[i])];
     StateResult& r = results[i];
-    if (static_cast<int64_t>(r.accepted.size()) > cache.words) {
+    // A bitset once the id list would cost more to apply than OR-ing a quarter of the words.
+    if (static_cast<int64_t>(r.accepted.size()) * 4 > cache.words) {
       // Dense: a bitset (the ids come in trie order; no need to sort them).
       m.bitset = static_cast<int32_t>(cache.bitsets.size() / static_cast<size_t>(cache.words));
       cache.bitsets.resize(cache.bitsets.size() + static_cast<size_t>(cache.words), 0u);
@@ -181,6 +253,18 @@ MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const 
     m.uncertain_begin = static_cast<uint32_t>(cache.uncertain_ids.size());
     cache.uncertain_ids.insert(cache.uncertain_ids.end(), r.uncertain.begin(), r.uncertain.end());
     m.uncertain_end = static_cast<uint32_t>(cache.uncertain_ids.size());
+    m.refine_begin = static_cast<uint32_t>(cache.refinements.size());
+    for (const Refined& ref : r.refined) {
+      ParentRefinement p{ref.parent_state, 0, 0, 0, 0};
+      p.accepted_begin = static_cast<uint32_t>(cache.accepted_ids.size());
+      cache.accepted_ids.insert(cache.accepted_ids.end(), ref.accepted.begin(), ref.accepted.end());
+      p.accepted_end = static_cast<uint32_t>(cache.accepted_ids.size());
+      p.uncertain_begin = static_cast<uint32_t>(cache.uncertain_ids.size());
+      cache.uncertain_ids.insert(cache.uncertain_ids.end(), ref.uncertain.begin(), ref.uncertain.end());
+      p.uncertain_end = static_cast<uint32_t>(cache.uncertain_ids.size());
+      cache.refinements.push_back(p);
+    }
+    m.refine_end = static_cast<uint32_t>(cache.refinements.size());
   }
   cache.cached_states = static_cast<int32_t>(scanning.size());
   return cache;

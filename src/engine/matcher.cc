@@ -88,36 +88,66 @@ struct Matcher::Impl {
 
   bool can_terminate() const { return engine::set_has(current(), kAccept); }
 
-  void fill(uint32_t* mask, int32_t words) {
-    std::memset(mask, 0, static_cast<size_t>(words) * 4);
+  void fill(uint32_t* __restrict mask, int32_t words) {
     const Vocabulary& vocab = gi->vocab;
     if (history.back().terminated) {
+      std::memset(mask, 0, static_cast<size_t>(words) * 4);
       for (int32_t id : vocab.eos_ids()) mask[id >> 5] |= 1u << (id & 31);
       return;
     }
     const engine::MaskCache& cache = gi->masks;
     auto tops = current();
+    // The first dense set is copied, later ones OR-ed in; sparse sets set their bits.
+    bool written = false;
     for (int32_t top : tops) {
       if (top < 0) continue;
       const engine::StateMask& m = cache.states[static_cast<size_t>(sm.node(top).state)];
-      if (m.bitset >= 0) {
-        const uint32_t* bits = cache.bitsets.data() + static_cast<size_t>(m.bitset) * static_cast<size_t>(cache.words);
-        for (int32_t w = 0; w < cache.words; ++w) mask[w] |= bits[w];
+      if (m.bitset < 0) continue;
+      const uint32_t* __restrict bits =
+          cache.bitsets.data() + static_cast<size_t>(m.bitset) * static_cast<size_t>(cache.words);
+      if (!written) {
+        std::memcpy(mask, bits, static_cast<size_t>(words) * 4);
+        written = true;
       } else {
-        for (uint32_t k = m.accepted_begin; k < m.accepted_end; ++k) {
-          const int32_t id = cache.accepted_ids[k];
-          mask[id >> 5] |= 1u << (id & 31);
-        }
+        for (int32_t w = 0; w < words; ++w) mask[w] |= bits[w];
       }
     }
-    // Context-dependent tokens: simulate them with the real stack, one top at a time.
+    if (!written) std::memset(mask, 0, static_cast<size_t>(words) * 4);
     for (int32_t top : tops) {
       if (top < 0) continue;
       const engine::StateMask& m = cache.states[static_cast<size_t>(sm.node(top).state)];
-      if (m.uncertain_begin == m.uncertain_end) continue;
+      for (uint32_t k = m.accepted_begin; k < m.accepted_end; ++k) {
+        const int32_t id = cache.accepted_ids[k];
+        mask[id >> 5] |= 1u << (id & 31);
+      }
+    }
+    // Context-dependent tokens: refined by the top's parent state when the cache
+    // has that refinement, then simulated with the real stack, one top at a time.
+    for (int32_t top : tops) {
+      if (top < 0) continue;
+      const engine::StackNode& node = sm.node(top);
+      const engine::StateMask& m = cache.states[static_cast<size_t>(node.state)];
+      uint32_t begin = m.uncertain_begin, end = m.uncertain_end;
+      if (begin == end) continue;
+      if (node.parent >= 0 && m.refine_begin != m.refine_end) {
+        const int32_t parent_state = sm.node(node.parent).state;
+        const engine::ParentRefinement* first = cache.refinements.data() + m.refine_begin;
+        const engine::ParentRefinement* last = cache.refinements.data() + m.refine_end;
+        const engine::ParentRefinement* it = std::lower_bound(
+            first, last, parent_state, [](const engine::ParentRefinement& r, int32_t s) { return r.parent_state < s; });
+        if (it != last && it->parent_state == parent_state) {
+          for (uint32_t k = it->accepted_begin; k < it->accepted_end; ++k) {
+            const int32_t id = cache.accepted_ids[k];
+            mask[id >> 5] |= 1u << (id & 31);
+          }
+          begin = it->uncertain_begin;
+          end = it->uncertain_end;
+          if (begin == end) continue;
+        }
+      }
       const int32_t single[1] = {top};
       walker.begin(sm, single);
-      for (uint32_t k = m.uncertain_begin; k < m.uncertain_end; ++k) {
+      for (uint32_t k = begin; k < end; ++k) {
         const int32_t id = cache.uncertain_ids[k];
         if ((mask[id >> 5] >> (id & 31)) & 1u) continue;
         if (walker.next(vocab.token_bytes(id)) == engine::TokenOutcome::kAccepted) mask[id >> 5] |= 1u << (id & 31);
