@@ -120,6 +120,10 @@ struct RegexOptions {
   // pairs above U+FFFF) for every code point, not only for control characters. More
   // complete for models that escape, but fewer bytes are forced. \/ is always accepted.
   bool allow_unicode_escapes = false;
+  // false (default): JSON Schema `pattern` semantics, ECMAScript search: the regex may
+  // match anywhere in the string unless anchored with ^ / $ (`abc` accepts "xabcx").
+  // true: the whole string must match, as if written ^(?:pattern)$ (parse_regex's semantics).
+  bool full_match = false;
 };
 // Adds the regex as a new rule of an existing grammar (used by the JSON Schema
 // compiler for `pattern`); returns that rule. Throws GrammarError.

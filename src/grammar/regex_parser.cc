@@ -7,12 +7,14 @@
 //     point), sequences, alternations, repeats and the two anchors. Recursive descent
 //     with a depth guard on group nesting (kMaxRegexDepth).
 //  2. plan anchors: JSON Schema patterns are NOT anchored — `abc` matches any string
-//     containing abc (ECMAScript search semantics). The grammar must match whole
-//     strings, so every place where the match may start or end without an anchor gets
-//     an "any string" filler. The plan pass walks the left and right edges of the
-//     pattern (through alternations, sequences and groups) and decides where the
-//     fillers go, so `^a|b$` becomes `a.* | .*b` and `(?:^|,)x` becomes `(|.*,)x.*`.
-//     An anchor anywhere else (`a^b`, `(^a)*`) is an error naming its column.
+//     containing abc (ECMAScript search semantics, the default of add_regex_rule). The
+//     grammar must match whole strings, so every place where the match may start or end
+//     without an anchor gets an "any string" filler. The plan pass walks the left and
+//     right edges of the pattern (through alternations, sequences and groups) and decides
+//     where the fillers go, so `^a|b$` becomes `a.* | .*b` and `(?:^|,)x` becomes
+//     `(|.*,)x.*`. With RegexOptions::full_match (parse_regex, compile_regex) the edges
+//     start out anchored and no filler is ever added. Either way an anchor anywhere else
+//     (`a^b`, `(^a)*`) is an error naming its column.
 //  3. lower: AST -> IR. Counted repeats stay kRepeat nodes (never unrolled). With
 //     RegexOptions::inside_json_string each code point is produced in its JSON string
 //     encodings (raw where JSON allows it, `\"` `\\` `\/`, short escapes, `\u00XX` for
@@ -784,7 +786,8 @@ RuleId add_regex_rule(Grammar& grammar, std::string_view pattern, const RegexOpt
   Parser parser(pattern);
   const int32_t root = parser.parse();
   AnchorPlan plan(parser.nodes());
-  plan.plan(root, Edge::kOpen, Edge::kOpen);
+  const Edge edge = options.full_match ? Edge::kAnchored : Edge::kOpen;
+  plan.plan(root, edge, edge);
   const ExprId body = Lowerer(grammar, parser.nodes(), plan, options).lower(root);
   const RuleId rule = grammar.fresh_rule(options.rule_name_prefix);
   grammar.define_rule(rule, body);
@@ -795,6 +798,7 @@ Grammar parse_regex(std::string_view pattern) {
   Grammar grammar;
   RegexOptions options;
   options.rule_name_prefix = "root";
+  options.full_match = true;
   grammar.set_root(add_regex_rule(grammar, pattern, options));
   return grammar;
 }

@@ -1,6 +1,7 @@
 // Tests of the regex front end (parse_regex, add_regex_rule): table-driven
-// {pattern, accept[], reject[]} cases checked with the reference recognizer, the
-// unanchored (search) semantics of JSON Schema patterns, the JSON-string encoding
+// {pattern, accept[], reject[]} cases checked with the reference recognizer: the
+// unanchored (search) semantics of JSON Schema patterns (add_regex_rule's default),
+// whole-string matching (parse_regex, RegexOptions::full_match), the JSON-string encoding
 // mode, and one error case per unsupported construct with its exact location.
 // The RE2 cross-check on generated strings is in regex_re2_test.cc.
 #include <gtest/gtest.h>
@@ -32,7 +33,14 @@ void check(const Grammar& g, const Case& c) {
   }
 }
 
-// ---- plain mode: the grammar matches the strings the pattern matches somewhere ----
+// add_regex_rule's default: JSON Schema `pattern` semantics (the pattern may match anywhere).
+Grammar search_regex(std::string_view pattern) {
+  Grammar g;
+  g.set_root(add_regex_rule(g, pattern));
+  return g;
+}
+
+// ---- plain mode, search semantics: the grammar matches the strings the pattern matches somewhere ----
 
 const std::vector<Case> kPlainCases = {
     // anchored patterns: whole-string matches
@@ -111,11 +119,40 @@ class RegexPlainTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(RegexPlainTest, AcceptsAndRejects) {
   const Case& c = GetParam();
-  Grammar g = parse_regex(c.pattern);
-  check(g, c);
+  check(search_regex(c.pattern), c);
 }
 
 INSTANTIATE_TEST_SUITE_P(Patterns, RegexPlainTest, ::testing::ValuesIn(kPlainCases));
+
+// ---- parse_regex (and RegexOptions::full_match): the whole string must match ----
+
+const std::vector<Case> kFullMatchCases = {
+    {"abc", {"abc"}, {"", "xabc", "abcx", "ab"}},
+    {"[0-9]+", {"1", "123"}, {"", "a1", "1a"}},
+    {"a|b", {"a", "b"}, {"", "ab", "xa"}},
+    {"^a|b$", {"a", "b"}, {"ab", "axx", "xxb"}},
+    {"^abc$", {"abc"}, {"xabc"}},
+    {"", {""}, {"a"}},
+    {"^", {""}, {"a"}},
+    {"a?", {"", "a"}, {"aa", "b"}},
+    {".*", {"", "abc", "\xC3\xA9"}, {"\n", "a\nb"}},
+    {"(?:^|,)x(?:,|$)", {"x", ",x", "x,", ",x,"}, {"a,x", "x,a"}},
+    {"x+", {"x", "xxx"}, {"", "axb"}},
+};
+
+class RegexFullMatchTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(RegexFullMatchTest, AcceptsAndRejects) {
+  const Case& c = GetParam();
+  check(parse_regex(c.pattern), c);
+  Grammar g;
+  RegexOptions options;
+  options.full_match = true;
+  g.set_root(add_regex_rule(g, c.pattern, options));
+  check(g, c);
+}
+
+INSTANTIATE_TEST_SUITE_P(Patterns, RegexFullMatchTest, ::testing::ValuesIn(kFullMatchCases));
 
 TEST(RegexParser, RootRuleIsNamedRoot) {
   Grammar g = parse_regex("^a$");
@@ -135,7 +172,7 @@ TEST(RegexParser, CountedRepeatsStayCompact) {
 TEST(RegexParser, FillersAbsorbOptionalRepeats) {
   // Unanchored `.*` is the universal language: one star of any code point, not three stars.
   for (const char* pattern : {".*", "a?", "(?:abc)*", "^.*|x"}) {
-    Grammar g = parse_regex(pattern);
+    Grammar g = search_regex(pattern);
     const Expr& body = g.expr(g.rule(g.root()).body);
     ASSERT_EQ(body.kind, ExprKind::kRepeat) << pattern;
     EXPECT_EQ(body.min, 0) << pattern;
@@ -143,7 +180,7 @@ TEST(RegexParser, FillersAbsorbOptionalRepeats) {
     EXPECT_EQ(g.expr(body.children[0]).ranges, (std::vector<Range>{{0, kMaxCodepoint}})) << pattern;
   }
   // `x+` at both open edges is filler, x, filler.
-  Grammar g = parse_regex("x+");
+  Grammar g = search_regex("x+");
   const Expr& body = g.expr(g.rule(g.root()).body);
   ASSERT_EQ(body.kind, ExprKind::kSequence);
   ASSERT_EQ(body.children.size(), 3u);

@@ -4,7 +4,8 @@
 // generate strings (random walks of the grammar, then mutations: insertions,
 // deletions, replacements, truncations, unicode) and check that the reference
 // recognizer on our grammar agrees with RE2::PartialMatch on the pattern translated
-// to RE2 syntax (JSON Schema patterns are unanchored, hence PartialMatch).
+// to RE2 syntax (JSON Schema patterns are unanchored, hence PartialMatch), and that
+// parse_regex's whole-string grammar agrees with RE2::FullMatch.
 //
 // The translation is textual and independent of our parser: only ECMAScript-only
 // spellings are rewritten (\uXXXX, \s and . with ECMAScript's sets, [^], named
@@ -429,6 +430,7 @@ struct Tally {
   int rejected_by_re2 = 0;    // patterns we accept but RE2 cannot take (or translate)
   int rejected_by_both = 0;
   int64_t strings = 0;
+  int64_t full_strings = 0;   // the same strings checked against parse_regex and RE2::FullMatch
   int64_t matches = 0;        // strings RE2 matches (the rest are checked non-matches)
   int64_t json_walks = 0;     // inside_json_string walks checked valid and matching
   int64_t json_encodings = 0;  // canonical JSON encodings checked against RE2
@@ -452,11 +454,15 @@ void report_mismatch(Tally& t, const std::string& what) {
 // Checks one pattern; `walks` random walks, each with `mutants` near misses.
 void cross_check(const std::string& pattern, int walks, int mutants, bool json, std::mt19937_64& rng, Tally& t,
                  const std::vector<std::string>& extra_inputs = {}) {
-  std::optional<Grammar> ours;
+  std::optional<Grammar> ours;  // search semantics (add_regex_rule's default), vs RE2::PartialMatch
+  std::optional<Grammar> full;  // parse_regex: whole-string semantics, vs RE2::FullMatch
   std::string our_error;
   try {
-    ours = parse_regex(pattern);
+    ours.emplace();
+    ours->set_root(add_regex_rule(*ours, pattern));
+    full = parse_regex(pattern);
   } catch (const Error& e) {
+    ours.reset();
     our_error = e.what();
   }
   const std::optional<std::string> translated = to_re2(pattern);
@@ -504,6 +510,12 @@ void cross_check(const std::string& pattern, int walks, int mutants, bool json, 
     if (got != expected) {
       report_mismatch(t, "pattern " + pattern + " (RE2: " + *translated + ") on " + show(s) +
                              ": ours " + (got ? "accepts" : "rejects") + ", RE2 " + (expected ? "matches" : "does not"));
+    }
+    const bool expected_full = RE2::FullMatch(s, *re);
+    ++t.full_strings;
+    if (recognizes(*full, s) != expected_full) {
+      report_mismatch(t, "parse_regex (full match): pattern " + pattern + " (RE2: " + *translated + ") on " + show(s) +
+                             ": RE2::FullMatch says " + (expected_full ? "match" : "no match"));
     }
     if (!json) continue;
     // The canonical JSON spellings of s: raw UTF-8, and with every non-ASCII code point escaped.
@@ -556,10 +568,11 @@ void cross_check(const std::string& pattern, int walks, int mutants, bool json, 
 void print_tally(const char* name, const Tally& t) {
   std::printf(
       "[%s] patterns checked %d (rejected by us only %d, by RE2 only %d, by both %d); strings %lld (%lld RE2 matches, "
-      "%lld non-matches); JSON encodings %lld; JSON walks %lld; mismatches %d\n",
+      "%lld non-matches); full-match checks %lld; JSON encodings %lld; JSON walks %lld; mismatches %d\n",
       name, t.patterns_checked, t.rejected_by_us, t.rejected_by_re2, t.rejected_by_both,
       static_cast<long long>(t.strings), static_cast<long long>(t.matches),
-      static_cast<long long>(t.strings - t.matches), static_cast<long long>(t.json_encodings),
+      static_cast<long long>(t.strings - t.matches), static_cast<long long>(t.full_strings),
+      static_cast<long long>(t.json_encodings),
       static_cast<long long>(t.json_walks), t.mismatches);
   for (const std::string& e : t.unsupported_examples) std::printf("  unsupported: %s\n", e.c_str());
 }
