@@ -71,8 +71,8 @@ class Reader {
     size_t at = pos_;
     uint64_t n = read<uint64_t>(what);
     if (n > kMaxStringBytes || n > left()) {
-      fail("corrupt " + std::string(what) + " length " + std::to_string(n) + " (" + std::to_string(left()) +
-               " bytes left in the file)",
+      fail(std::string(what) + " length " + std::to_string(n) + " exceeds the " + std::to_string(left()) +
+               " bytes left: the file is truncated or corrupt",
            at);
     }
     std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_), n);
@@ -134,9 +134,8 @@ class Reader {
     if (v.elem_type == ValueType::kString) min_elem = 8;        // u64 length each
     if (v.elem_type == ValueType::kArray) min_elem = 4 + 8;     // type + count each
     if (v.count > left() / min_elem) {
-      fail("corrupt array length " + std::to_string(v.count) + " of " +
-               std::string(value_type_name(v.elem_type)) + " (only " + std::to_string(left()) +
-               " bytes left in the file)",
+      fail("array length " + std::to_string(v.count) + " (of " + std::string(value_type_name(v.elem_type)) +
+               ") exceeds the " + std::to_string(left()) + " bytes left: the file is truncated or corrupt",
            count_at);
     }
     if (v.elem_type == ValueType::kString) {

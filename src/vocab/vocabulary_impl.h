@@ -101,5 +101,10 @@ std::shared_ptr<const Vocabulary::Impl> build_vocabulary(std::span<const TokenEn
                                                          const DecodeOptions& decode,
                                                          const VocabularyOptions& options);
 
+// from_tokenizer_json_text through the general SAX parser only (never the fast
+// path), so tests can check that both read files alike.
+Vocabulary tokenizer_json_sax_path(std::string_view tokenizer_json, std::string_view tokenizer_config_json,
+                                   const VocabularyOptions& options);
+
 }  // namespace vocab
 }  // namespace stencil
