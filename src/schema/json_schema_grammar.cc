@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <numeric>
 
 #include "schema/containers.h"
 #include "schema/grammar_prune.h"
@@ -26,12 +27,6 @@
 #include "schema/schema_parser.h"
 #include "schema/string_grammar.h"
 #include "stencil/errors.h"
-
-// The regex front end (src/grammar/regex_parser.cc) may not be linked into every build yet:
-// a weak reference lets `pattern` report "unavailable" instead of failing to link.
-namespace stencil::grammar {
-RuleId add_regex_rule(Grammar& grammar, std::string_view pattern, const RegexOptions& options) __attribute__((weak));
-}
 
 namespace stencil::schema {
 namespace {
@@ -91,7 +86,8 @@ class Emitter {
   }
 
   // An unsupported construct: an error, or (lenient) a warning; returns whether to go on ignoring it.
-  bool unsupported(const std::string& pointer, const std::string& message) {
+  bool unsupported(const std::string& pointer, const std::string& what) {
+    const std::string message = what.find("unsupported") == std::string::npos ? "unsupported: " + what : what;
     if (opt_.lenient) {
       warnings_.push_back((pointer.empty() ? std::string("#") : pointer) + ": " + message + " ignored (lenient)");
       return true;
@@ -324,6 +320,13 @@ class Emitter {
           continue;
         }
         if (int_multiple && compare(*int_multiple, m) != 0) {
+          // Several integer multipleOf (from allOf): their least common multiple, when it is small.
+          if (int_multiple->int_digits.size() < 9 && m.int_digits.size() < 9) {
+            const long long a = std::stoll(int_multiple->int_digits), b = std::stoll(m.int_digits);
+            int_multiple = decimal_from_int(a / std::gcd(a, b) * b);
+            integers_only = true;
+            continue;
+          }
           if (!unsupported(n.pointer + "/multipleOf", "several different integer multipleOf values")) return std::nullopt;
           continue;
         }
@@ -373,25 +376,23 @@ class Emitter {
       }
       if (!n.formats.empty() && !unsupported(n.pointer + "/format", "format together with pattern")) return std::nullopt;
       if (has_lengths && !unsupported(n.pointer + "/pattern", "pattern together with minLength/maxLength")) return std::nullopt;
-      if (&grammar::add_regex_rule == nullptr) {
-        if (!unsupported(n.pointer + "/pattern", "pattern (the regex front end is not built)")) return std::nullopt;
-      } else {
-        try {
-          grammar::RegexOptions ro;
-          ro.inside_json_string = true;
-          body = g_.rule_ref(grammar::add_regex_rule(g_, n.patterns.front(), ro));
-        } catch (const Error& e) {
-          if (!unsupported(n.pointer + "/pattern", std::string("pattern cannot be compiled: ") + e.message())) return std::nullopt;
-        }
+      try {
+        grammar::RegexOptions ro;
+        ro.inside_json_string = true;
+        body = g_.rule_ref(grammar::add_regex_rule(g_, n.patterns.front(), ro));
+      } catch (const Error& e) {
+        if (!unsupported(n.pointer + "/pattern", std::string("unsupported pattern: ") + e.message())) return std::nullopt;
       }
     } else if (!n.formats.empty()) {
       if (n.formats.size() > 1 && !unsupported(n.pointer + "/format", "several formats on one string (from allOf)")) return std::nullopt;
+      body = format_body(g_, n.formats.front());
+      if (!body && !unsupported(n.pointer + "/format", "unsupported format '" + n.formats.front() + "'")) return std::nullopt;
       auto [fmin, fmax] = format_length_range(n.formats.front());
       const bool fits = fmin >= n.min_length && (n.max_length == kNoMax || (fmax != kNoMax && fmax <= n.max_length));
       if (!fits && has_lengths) {
         if (!unsupported(n.pointer + "/format", "format '" + n.formats.front() + "' together with minLength/maxLength")) return std::nullopt;
+        body.reset();
       }
-      body = format_body(g_, n.formats.front());
     }
     if (!body) body = string_body(g_, n.min_length, n.max_length, opt_.allow_escapes, 0);
     if (!body) return std::nullopt;
@@ -458,6 +459,11 @@ class Emitter {
     std::optional<ExprId> extra;
     std::vector<std::string> declared;
     for (const auto& m : plan) declared.push_back(m.name);
+    // Extra keys never spell a declared key, nor a key whose dependencies could not be honoured.
+    std::vector<std::string> excluded = declared;
+    for (const auto& [key, deps] : n.dependent_required) {
+      if (std::find(declared.begin(), declared.end(), key) == declared.end()) excluded.push_back(key);
+    }
     if (!n.pattern_properties.empty()) {
       if (n.pattern_properties.size() > 1) {
         if (!unsupported(n.pointer + "/patternProperties", "more than one patternProperties entry")) return std::nullopt;
@@ -475,21 +481,17 @@ class Emitter {
         if (n.property_names && !unsupported(n.pointer + "/propertyNames", "propertyNames together with patternProperties")) {
           return std::nullopt;
         }
-        if (&grammar::add_regex_rule == nullptr) {
-          if (!unsupported(n.pointer + "/patternProperties", "patternProperties (the regex front end is not built)")) return std::nullopt;
-        } else {
-          auto v = value(psub, depth + 1, guard);
-          if (v) {
-            try {
-              // Keys: the regex search semantics means an unanchored pattern may be surrounded by anything.
-              grammar::RegexOptions ro;
-              ro.inside_json_string = true;
-              ExprId key = g_.sequence({g_.literal("\""), g_.rule_ref(grammar::add_regex_rule(g_, pattern, ro)), g_.literal("\"")});
-              extra = g_.sequence({key, layout_.colon(), *v});
-            } catch (const Error& e) {
-              if (!unsupported(n.pointer + "/patternProperties", std::string("pattern cannot be compiled: ") + e.message())) {
-                return std::nullopt;
-              }
+        auto v = value(psub, depth + 1, guard);
+        if (v) {
+          try {
+            // The regex front end gives `pattern` its search semantics (unanchored means anywhere).
+            grammar::RegexOptions ro;
+            ro.inside_json_string = true;
+            ExprId key = g_.sequence({g_.literal("\""), g_.rule_ref(grammar::add_regex_rule(g_, pattern, ro)), g_.literal("\"")});
+            extra = g_.sequence({key, layout_.colon(), *v});
+          } catch (const Error& e) {
+            if (!unsupported(n.pointer + "/patternProperties", std::string("unsupported pattern: ") + e.message())) {
+              return std::nullopt;
             }
           }
         }
@@ -503,12 +505,12 @@ class Emitter {
         if (pnode.enum_values) {
           std::vector<ExprId> keys;
           for (const Json& k : *pnode.enum_values) {
-            if (!k.is_string() || std::count(declared.begin(), declared.end(), k.get<std::string>())) continue;
+            if (!k.is_string() || std::count(excluded.begin(), excluded.end(), k.get<std::string>())) continue;
             if (!r_.validate(k, pn)) continue;
             if (auto s = canonical_json_string(k.get<std::string>())) keys.push_back(g_.literal(*s));
           }
           if (!keys.empty()) key = g_.choice(keys);
-        } else if (declared.empty() && pnode.any_of.empty()) {
+        } else if (excluded.empty() && pnode.any_of.empty()) {
           Node as_string = pnode;
           as_string.types &= kString;
           if (as_string.types) key = string(as_string);
@@ -516,7 +518,7 @@ class Emitter {
           return std::nullopt;
         }
       } else {
-        key = quoted_string_excluding(g_, declared);
+        key = quoted_string_excluding(g_, excluded);
       }
       if (key) {
         if (auto v = value(add, depth + 1, guard)) extra = g_.sequence({*key, layout_.colon(), *v});

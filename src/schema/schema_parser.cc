@@ -94,6 +94,11 @@ std::string resolve_uri(const std::string& base, const std::string& ref) {
 class Parser {
  public:
   Parser(const Json& doc, const JsonOptions& options, ParsedSchema& out) : doc_(doc), opt_(options), out_(out) {
+    if (auto it = doc_.find("$schema"); doc_.is_object() && it != doc_.end() && it->is_string()) {
+      const std::string s = it->get<std::string>();
+      legacy_ref_ = s.find("draft-07") != std::string::npos || s.find("draft-06") != std::string::npos ||
+                    s.find("draft-04") != std::string::npos || s.find("draft-03") != std::string::npos;
+    }
     index_ids(doc_, "", "", 0);
   }
 
@@ -129,7 +134,9 @@ class Parser {
     }
     if (!j.is_object()) return;
     std::string here = base;
-    if (auto it = j.find("$id"); it != j.end() && it->is_string()) {
+    auto id_it = j.find("$id");
+    if (legacy_ref_ && j.contains("$ref")) id_it = j.end();  // draft 7: $ref siblings (even $id) are ignored
+    if (auto it = id_it; it != j.end() && it->is_string()) {
       const std::string id = it->get<std::string>();
       if (!id.empty() && id[0] == '#') {
         anchors_[strip_fragment(base) + id] = ptr;  // draft 7 plain-name fragment
@@ -305,8 +312,11 @@ class Parser {
     auto at = [&](const std::string& key) { return ptr + "/" + escape_pointer_segment(key); };
     bool nullable = false;
     const Json* items_array = nullptr;
+    // Before draft 2019-09 a `$ref` replaces its whole schema object: the siblings are ignored.
+    const bool ref_only = legacy_ref_ && j.contains("$ref");
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
+      if (ref_only && key != "$ref") continue;
       const Json& v = it.value();
       const std::string kp = at(key);
       if (kIgnored.count(key)) continue;
@@ -375,11 +385,16 @@ class Parser {
           error(kp, "'format' must be a string");
           continue;
         }
+        // The formats python-jsonschema's FormatChecker asserts are kept (string() compiles or rejects
+        // them); any other format constrains nothing there and is ignored with a warning.
         static const std::set<std::string, std::less<>> kFormats = {
             "date", "time", "date-time", "duration", "email", "hostname", "ipv4", "ipv6", "uuid", "uri",
-            "uri-reference"};
+            "uri-reference", "json-pointer", "relative-json-pointer", "idn-email", "idn-hostname", "iri",
+            "iri-reference", "regex", "uri-template"};
         if (kFormats.count(v.get<std::string>())) {
-          n().formats.push_back(v.get<std::string>());
+          if (std::find(n().formats.begin(), n().formats.end(), v.get<std::string>()) == n().formats.end()) {
+            n().formats.push_back(v.get<std::string>());
+          }
         } else {
           // `format` is an annotation in 2020-12 unless asserted; unknown formats constrain nothing.
           out_.warnings.push_back(kp + ": format '" + v.get<std::string>() + "' is not checked");
@@ -553,6 +568,7 @@ class Parser {
   };
   std::deque<Pending> pending_;
   std::vector<std::pair<std::string, std::string>> errors_;  // (pointer, message)
+  bool legacy_ref_ = false;  // $schema says draft 7 or older
   bool draft4_exclusive_min_ = false;
   bool draft4_exclusive_max_ = false;
 };

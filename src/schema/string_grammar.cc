@@ -84,11 +84,30 @@ ExprId time_expr(B& b) {
 }
 
 ExprId duration_expr(B& b) {
+  // RFC 3339 appendix A: each unit may only be followed by the next smaller one (no "PT1H2S").
   ExprId n = b.rep(b.digit(), 1, kUnbounded);
   auto unit = [&](const char* u) { return b.seq({n, b.lit(u)}); };
-  ExprId time = b.seq({b.lit("T"), b.alt({b.seq({unit("H"), b.opt(unit("M")), b.opt(unit("S"))}), b.seq({unit("M"), b.opt(unit("S"))}), unit("S")})});
-  ExprId date = b.alt({b.seq({unit("Y"), b.opt(unit("M")), b.opt(unit("D"))}), b.seq({unit("M"), b.opt(unit("D"))}), unit("D")});
+  ExprId second = unit("S");
+  ExprId minute = b.seq({unit("M"), b.opt(second)});
+  ExprId hour = b.seq({unit("H"), b.opt(minute)});
+  ExprId time = b.seq({b.lit("T"), b.alt({hour, minute, second})});
+  ExprId day = unit("D");
+  ExprId month = b.seq({unit("M"), b.opt(day)});
+  ExprId year = b.seq({unit("Y"), b.opt(month)});
+  ExprId date = b.alt({year, month, day});
   return b.seq({b.lit("P"), b.alt({b.seq({date, b.opt(time)}), time, unit("W")})});
+}
+
+ExprId json_pointer_expr(B& b) {
+  // RFC 6901: ("/" (unescaped | "~0" | "~1")*)*; inside a JSON string, so " \ and controls are excluded.
+  ExprId unescaped = b.g.char_class({{0x20, 0x21}, {0x23, 0x2E}, {0x30, 0x5B}, {0x5D, 0x7D}, {0x7F, grammar::kMaxCodepoint}});
+  ExprId ref_token = b.rep(b.alt({unescaped, b.lit("~0"), b.lit("~1")}), 0, kUnbounded);
+  return b.rep(b.seq({b.lit("/"), ref_token}), 0, kUnbounded);
+}
+
+ExprId relative_json_pointer_expr(B& b) {
+  ExprId nonneg = b.alt({b.lit("0"), b.seq({b.cls({{'1', '9'}}), b.rep(b.digit(), 0, kUnbounded)})});
+  return b.seq({nonneg, b.alt({b.lit("#"), json_pointer_expr(b)})});
 }
 
 ExprId ipv4_expr(B& b) {
@@ -120,9 +139,9 @@ ExprId ipv6_expr(B& b) {
 
 ExprId hostname_expr(B& b) {
   ExprId alnum = b.cls({{'a', 'z'}, {'A', 'Z'}, {'0', '9'}});
-  ExprId inner = b.cls({{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'-', '-'}});
-  // Labels of at most 62 characters, at most 4 labels: never over 253 characters.
-  ExprId label = b.seq({alnum, b.opt(b.seq({b.rep(inner, 0, 60), alnum}))});
+  // No "--" anywhere, so no punycode A-labels (their validity needs IDNA tables); at most
+  // 61 characters per label and 4 labels: never over 253 characters.
+  ExprId label = b.seq({alnum, b.rep(b.alt({alnum, b.seq({b.lit("-"), alnum})}), 0, 30)});
   return b.seq({label, b.rep(b.seq({b.lit("."), label}), 0, 3)});
 }
 
@@ -314,6 +333,8 @@ std::optional<ExprId> format_body(Grammar& g, std::string_view format) {
   }
   if (format == "uri") return uri_expr(b, false);
   if (format == "uri-reference") return uri_expr(b, true);
+  if (format == "json-pointer") return json_pointer_expr(b);
+  if (format == "relative-json-pointer") return relative_json_pointer_expr(b);
   return std::nullopt;
 }
 
@@ -324,7 +345,7 @@ std::pair<int64_t, int64_t> format_length_range(std::string_view format) {
   if (format == "ipv6") return {2, 45};
   if (format == "time") return {9, kNoMax};
   if (format == "date-time") return {20, kNoMax};
-  if (format == "hostname") return {1, 251};
+  if (format == "hostname") return {1, 247};
   if (format == "duration") return {3, kNoMax};
   if (format == "email") return {3, kNoMax};
   if (format == "uri") return {2, kNoMax};

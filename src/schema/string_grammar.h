@@ -34,7 +34,7 @@ std::optional<std::string> canonical_json_string(std::string_view utf8);
 grammar::ExprId quoted_string_excluding(grammar::Grammar& g, const std::vector<std::string>& excluded);
 
 // The body of a string in `format` (date, time, date-time, duration, email, hostname,
-// ipv4, ipv6, uuid, uri, uri-reference). nullopt for any other format.
+// ipv4, ipv6, uuid, uri, uri-reference, json-pointer, relative-json-pointer). nullopt for any other format.
 std::optional<grammar::ExprId> format_body(grammar::Grammar& g, std::string_view format);
 // The shortest and longest body in characters for a format (max -1: unbounded).
 std::pair<int64_t, int64_t> format_length_range(std::string_view format);

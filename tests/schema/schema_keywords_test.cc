@@ -105,6 +105,13 @@ TEST(SchemaKeywords, Strings) {
       {R"({"type":"string","format":"hostname"})", {"\"example.com\"", "\"a-b.c\""}, {"\"-a.com\"", "\"a..b\""}},
       {R"({"type":"string","format":"uri"})", {"\"https://example.com/a?b=c#d\"", "\"urn:isbn:123\""}, {"\"/relative\"", "\"no scheme\""}},
       {R"({"type":"string","format":"uri-reference"})", {"\"/relative/path\"", "\"https://x.y\"", "\"a/b\""}, {"\"a b\""}},
+      {R"({"type":"string","format":"json-pointer"})", {"\"\"", "\"/a/~0b/~1\""}, {"\"a\"", "\"/~2\""}},
+      {R"({"type":"string","format":"duration"})", {"\"PT1H1M1S\""}, {"\"PT1H2S\"", "\"P1Y2D\""}},
+      {R"({"type":"string","format":"hostname"})", {"\"a-b-c.d\""}, {"\"xn--abc\"", "\"a--b\""}},
+      // `pattern` has search semantics: unanchored patterns match anywhere.
+      {R"({"type":"string","pattern":"^[a-z]{2,3}-\\d+$"})", {"\"ab-1\"", "\"abc-123\""}, {"\"a-1\"", "\"ab-\"", "\"abcd-1\"", "\"ab-1 \""}},
+      {R"({"type":"string","pattern":"b+"})", {"\"b\"", "\"abba\""}, {"\"\"", "\"ac\""}},
+      {R"({"type":"string","pattern":"^\"q"})", {"\"\\\"q\"", "\"\\\"qq\""}, {"\"q\""}},
   };
   for (const auto& c : cases) check_case(c, compact());
 }

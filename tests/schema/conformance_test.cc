@@ -1,0 +1,225 @@
+// Conformance of the JSON Schema front end against the official JSON-Schema-Test-Suite
+// (draft 2020-12 and draft 7, required tests and optional/format), checked with the
+// reference recognizer.
+//
+// Schemas compile with JSON Schema's own defaults (strict = false) so the suite's
+// expectations apply. Per group: "compiled", "unsupported" (an unsupported keyword or
+// reference), or "error" (anything else: a bug to look at). Per instance of a compiled
+// group, serialised compactly (flexible layout) and with nlohmann's 2-space pretty
+// printer (pretty layout, indent 2):
+//   valid:true  accepted -> pass; rejected -> "incomplete" (a valid document the grammar
+//               cannot produce: other key orders, 1.0 for an integer, ...), tried again with
+//               the keys reordered as they first appear in the schema text;
+//   valid:false rejected -> pass; accepted -> "unsound" (a soundness bug).
+// A schema that no value satisfies is an error at compile time; its valid:false instances
+// count as rejected.
+// Counts are printed per file and compared with tests/schema/conformance_baseline.json:
+// a drop in passes or a rise in unsound instances fails. STENCIL_UPDATE_BASELINE=1 rewrites it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "grammar/recognizer.h"
+#include "schema/json_schema_grammar.h"
+#include "stencil/errors.h"
+
+namespace stencil::schema {
+namespace {
+
+namespace fs = std::filesystem;
+using OJson = nlohmann::ordered_json;
+
+struct Counts {
+  int groups = 0, compiled = 0, unsupported = 0, errors = 0;
+  int valid_pass = 0, incomplete = 0, invalid_pass = 0, unsound = 0;
+  int passes() const { return valid_pass + invalid_pass; }
+};
+
+OJson to_json(const Counts& c) {
+  return OJson{{"groups", c.groups},         {"compiled", c.compiled},   {"unsupported", c.unsupported},
+               {"errors", c.errors},         {"valid_pass", c.valid_pass}, {"incomplete", c.incomplete},
+               {"invalid_pass", c.invalid_pass}, {"unsound", c.unsound}};
+}
+
+fs::path suite_dir() {
+  for (fs::path p : {fs::path(STENCIL_DATA_DIR) / "datasets/json-schema-test-suite",
+                     fs::path(STENCIL_SHARED_DIR) / "datasets/json-schema-test-suite"}) {
+    if (fs::exists(p / "tests")) return p;
+  }
+  return {};
+}
+
+fs::path baseline_path() { return fs::path(STENCIL_SOURCE_DIR) / "tests/schema/conformance_baseline.json"; }
+
+OJson read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return OJson::parse(ss.str());
+}
+
+// Collects object keys in the order they first appear anywhere in the schema.
+void key_order(const OJson& schema, std::map<std::string, size_t>& order, int depth = 0) {
+  if (depth > 100) return;
+  if (schema.is_object()) {
+    for (auto it = schema.begin(); it != schema.end(); ++it) {
+      order.emplace(it.key(), order.size());
+      key_order(it.value(), order, depth + 1);
+    }
+  } else if (schema.is_array()) {
+    for (const auto& v : schema) key_order(v, order, depth + 1);
+  }
+}
+
+OJson reorder(const OJson& v, const std::map<std::string, size_t>& order, int depth = 0) {
+  if (depth > 100) return v;
+  if (v.is_array()) {
+    OJson out = OJson::array();
+    for (const auto& e : v) out.push_back(reorder(e, order, depth + 1));
+    return out;
+  }
+  if (!v.is_object()) return v;
+  std::vector<std::string> keys;
+  for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
+  std::stable_sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) {
+    auto ia = order.find(a), ib = order.find(b);
+    size_t xa = ia == order.end() ? SIZE_MAX : ia->second, xb = ib == order.end() ? SIZE_MAX : ib->second;
+    return xa < xb;
+  });
+  OJson out = OJson::object();
+  for (const auto& k : keys) out[k] = reorder(v.at(k), order, depth + 1);
+  return out;
+}
+
+bool is_unsupported(const std::string& msg) {
+  return msg.find("unsupported") != std::string::npos || msg.find("unresolvable") != std::string::npos ||
+         msg.find("not provably disjoint") != std::string::npos || msg.find("cannot merge") != std::string::npos ||
+         msg.find("cannot be merged") != std::string::npos || msg.find("also matches the declared") != std::string::npos ||
+         msg.find("regex front end") != std::string::npos;
+}
+
+void run_file(const fs::path& file, bool draft7, Counts& c, std::vector<std::string>& problems) {
+  OJson groups;
+  try {
+    groups = read_json_file(file);
+  } catch (const std::exception& e) {
+    problems.push_back(file.string() + ": unreadable: " + e.what());
+    return;
+  }
+  for (const auto& group : groups) {
+    ++c.groups;
+    // The suite's schemas do not say their draft; draft 7 files get their $schema so `$ref` siblings are ignored.
+    OJson schema = group["schema"];
+    if (draft7 && schema.is_object() && !schema.contains("$schema")) schema["$schema"] = "http://json-schema.org/draft-07/schema#";
+    const std::string schema_text = schema.dump();
+    JsonOptions flexible;
+    flexible.strict = false;
+    JsonOptions pretty = flexible;
+    pretty.whitespace = WhitespacePolicy::kPretty;
+    pretty.indent = 2;
+    std::optional<SchemaGrammar> gf, gp;
+    bool unsatisfiable = false;
+    try {
+      gf = build_json_schema_grammar(schema_text, flexible);
+      gp = build_json_schema_grammar(schema_text, pretty);
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      if (msg.find("no JSON value satisfies") != std::string::npos) {
+        unsatisfiable = true;
+      } else if (is_unsupported(msg)) {
+        ++c.unsupported;
+        continue;
+      } else {
+        ++c.errors;
+        problems.push_back(file.filename().string() + " [" + group["description"].get<std::string>() + "]: " + msg);
+        continue;
+      }
+    }
+    ++c.compiled;
+    std::map<std::string, size_t> order;
+    key_order(group["schema"], order);
+    for (const auto& test : group["tests"]) {
+      const OJson& data = test["data"];
+      const bool valid = test["valid"].get<bool>();
+      bool accepted_f = false, accepted_p = false;
+      if (!unsatisfiable) {
+        const OJson reordered = reorder(data, order);
+        accepted_f = grammar::recognizes(gf->grammar, data.dump()) || grammar::recognizes(gf->grammar, reordered.dump());
+        accepted_p = grammar::recognizes(gp->grammar, data.dump(2)) || grammar::recognizes(gp->grammar, reordered.dump(2));
+      }
+      for (bool accepted : {accepted_f, accepted_p}) {
+        if (valid && accepted) ++c.valid_pass;
+        if (valid && !accepted) ++c.incomplete;
+        if (!valid && !accepted) ++c.invalid_pass;
+        if (!valid && accepted) {
+          ++c.unsound;
+          problems.push_back("UNSOUND " + file.filename().string() + " [" + group["description"].get<std::string>() + " / " +
+                             test["description"].get<std::string>() + "]: " + data.dump());
+        }
+      }
+    }
+  }
+}
+
+TEST(SchemaConformance, JsonSchemaTestSuite) {
+  const fs::path dir = suite_dir();
+  if (dir.empty()) GTEST_SKIP() << "JSON-Schema-Test-Suite not found under STENCIL_DATA_DIR or STENCIL_SHARED_DIR";
+  OJson report = OJson::object();
+  Counts total;
+  std::vector<std::string> problems;
+  for (const std::string draft : {"draft2020-12", "draft7"}) {
+    std::vector<fs::path> files;
+    for (const std::string sub : {"", "optional", "optional/format"}) {
+      const fs::path d = dir / "tests" / draft / sub;
+      if (!fs::exists(d)) continue;
+      for (const auto& e : fs::directory_iterator(d)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      Counts c;
+      run_file(f, draft == "draft7", c, problems);
+      const std::string key = draft + "/" + fs::relative(f, dir / "tests" / draft).string();
+      report[key] = to_json(c);
+      std::printf("%-48s groups %3d compiled %3d unsupported %3d errors %2d | valid %4d/%-4d invalid %4d/%-4d unsound %d\n",
+                  key.c_str(), c.groups, c.compiled, c.unsupported, c.errors, c.valid_pass, c.valid_pass + c.incomplete,
+                  c.invalid_pass, c.invalid_pass + c.unsound, c.unsound);
+      total.groups += c.groups, total.compiled += c.compiled, total.unsupported += c.unsupported, total.errors += c.errors;
+      total.valid_pass += c.valid_pass, total.incomplete += c.incomplete, total.invalid_pass += c.invalid_pass,
+          total.unsound += c.unsound;
+    }
+  }
+  std::printf("TOTAL groups %d compiled %d unsupported %d errors %d | valid accepted %d of %d | invalid rejected %d of %d | unsound %d\n",
+              total.groups, total.compiled, total.unsupported, total.errors, total.valid_pass,
+              total.valid_pass + total.incomplete, total.invalid_pass, total.invalid_pass + total.unsound, total.unsound);
+  for (const auto& p : problems) std::printf("  %s\n", p.c_str());
+
+  OJson baseline = OJson::object();
+  if (fs::exists(baseline_path())) baseline = read_json_file(baseline_path());
+  if (std::getenv("STENCIL_UPDATE_BASELINE") != nullptr) {
+    baseline["json_schema_test_suite"] = report;
+    std::ofstream(baseline_path()) << baseline.dump(2) << "\n";
+    GTEST_SKIP() << "baseline rewritten: " << baseline_path();
+  }
+  ASSERT_TRUE(baseline.contains("json_schema_test_suite")) << "no baseline at " << baseline_path();
+  for (auto it = baseline["json_schema_test_suite"].begin(); it != baseline["json_schema_test_suite"].end(); ++it) {
+    SCOPED_TRACE(it.key());
+    ASSERT_TRUE(report.contains(it.key())) << "file disappeared";
+    const OJson& now = report[it.key()];
+    const OJson& base = it.value();
+    EXPECT_GE(now["valid_pass"].get<int>() + now["invalid_pass"].get<int>(),
+              base["valid_pass"].get<int>() + base["invalid_pass"].get<int>())
+        << "passes dropped below the baseline";
+    EXPECT_LE(now["unsound"].get<int>(), base["unsound"].get<int>()) << "more invalid instances accepted than the baseline";
+    EXPECT_GE(now["compiled"].get<int>(), base["compiled"].get<int>()) << "fewer groups compile than the baseline";
+  }
+}
+
+}  // namespace
+}  // namespace stencil::schema
