@@ -14,7 +14,7 @@ std::string_view TextStreamDecoder::push(int32_t id) {
   std::string_view bytes = tokenizer_->token_bytes(id, options_.render_special);
   if (first_ && !bytes.empty()) {
     first_ = false;
-    if (options_.strip_space_prefix && tokenizer_->family() == "sentencepiece" && bytes[0] == ' ') {
+    if (options_.strip_space_prefix && tokenizer_->impl().adds_space_prefix() && bytes[0] == ' ') {
       bytes.remove_prefix(1);
     }
   }

@@ -231,7 +231,7 @@ std::string_view Tokenizer::token_bytes(int32_t id, bool render_special) const n
 std::string Tokenizer::decode(std::span<const int32_t> ids, const DecodeOptions& options) const {
   std::string out;
   for (const int32_t id : ids) out += token_bytes(id, options.render_special);
-  if (options.strip_space_prefix && !impl_->byte_level && !out.empty() && out[0] == ' ') out.erase(0, 1);
+  if (options.strip_space_prefix && impl_->adds_space_prefix() && !out.empty() && out[0] == ' ') out.erase(0, 1);
   return out;
 }
 

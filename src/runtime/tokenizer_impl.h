@@ -87,6 +87,8 @@ struct Tokenizer::Impl {
   std::string family;
 
   int32_t size() const { return static_cast<int32_t>(text.size()); }
+  // Whether encoding puts a space ("▁") in front of the text, which decoding may take off again.
+  bool adds_space_prefix() const { return !byte_level && (prepend_marker || add_space_prefix); }
   // Fills specials_by_first_byte; call after the loaders fill specials.
   void index_specials();
 };

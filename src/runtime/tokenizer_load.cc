@@ -261,7 +261,22 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
       const auto u = static_cast<size_t>(id);
       const bool control = a.value("special", false) || looks_special(content);
       t->text[u] = content;
-      t->bytes[u] = control ? std::string() : content;
+      if (control) {
+        t->bytes[u].clear();
+      } else if (t->byte_level) {
+        t->bytes[u] = content;
+      } else {  // SentencePiece: added pieces such as Gemma's "▁▁" runs stand for spaces too
+        std::string b;
+        for (size_t i = 0; i < content.size();) {
+          if (content.compare(i, kMarker.size(), kMarker) == 0) {
+            b.push_back(' ');
+            i += kMarker.size();
+          } else {
+            b.push_back(content[i++]);
+          }
+        }
+        t->bytes[u] = std::move(b);
+      }
       t->attrs[u] = control ? TokenAttr::kControl : TokenAttr::kUserDefined;
       if (content == unk) t->attrs[u] = TokenAttr::kUnknown;
       t->specials.push_back({content, id, control || content == unk, a.value("lstrip", false), a.value("rstrip", false)});

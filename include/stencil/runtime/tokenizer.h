@@ -36,8 +36,8 @@ struct EncodeOptions {
 struct DecodeOptions {
   // Write control/special tokens as their text (<|im_end|>); otherwise they produce no bytes.
   bool render_special = false;
-  // SentencePiece tokenizers add a "▁" in front of the text; drop one leading space from the
-  // result when the first token begins with it (what Hugging Face's decoder does).
+  // SentencePiece tokenizers that add a "▁" in front of the text (Llama 2, Mistral; not Gemma):
+  // drop one leading space from the result (what Hugging Face's decoder does).
   bool strip_space_prefix = false;
 };
 
