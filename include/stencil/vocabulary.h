@@ -9,7 +9,12 @@
 //   kSpecial - control/special tokens (<|eot_id|>, <s>, <start_of_turn> ...): never
 //              allowed by a mask, unless it is an EOS id.
 //   kUnused  - a hole in the id space (gpt-4o has some): never allowed.
-// EOS ids (one or several) are allowed exactly when the grammar may end.
+// EOS ids (one or several) are allowed exactly when the grammar may end. Every EOS
+// id is kSpecial (empty bytes), even when the file lists it as text.
+//
+// Non-special added tokens are text: literal for byte-level BPE (DeepSeek's
+// "<｜fim▁hole｜>"), "▁" -> space for SentencePiece (Gemma 3's "▁▁" runs). Decoder
+// steps that depend on position (stripping the first leading space) are not applied.
 //
 // Thread-safety: immutable after construction; copies share the same data and
 // may be used from any number of threads.
@@ -39,16 +44,27 @@ class Vocabulary {
   // Reads a Hugging Face tokenizer.json. EOS ids come from options, else from a
   // tokenizer_config.json in the same folder ("eos_token"), else from
   // well-known names (<|endoftext|>, </s>, <|eot_id|>, <eos> ...).
-  // Throws VocabularyError naming the file and the key that is wrong.
+  // Precisely: options.eos_ids when not empty; otherwise the config's eos_token (a
+  // string or {"content": ...}; naming a token the file lacks is an error) plus every
+  // well-known end-of-text/end-of-turn name that is a special token of the file
+  // (<|eot_id|>, <|eom_id|>, <|end_of_text|>, <|endoftext|>, <|im_end|>,
+  // <end_of_turn>, <eos>, </s>, DeepSeek's <｜end▁of▁sentence｜>). Llama-3 thus gets
+  // {<|end_of_text|>, <|eot_id|>}, Gemma 3 {<eos>, <end_of_turn>}. May be empty.
+  // Throws VocabularyError naming the file and the key that is wrong
+  // (location "path: /json/pointer", or "path:line:column" for invalid JSON).
   static Vocabulary from_tokenizer_json(const std::string& path, const VocabularyOptions& options = {});
   // Same, from the text of a tokenizer.json (and optionally of its tokenizer_config.json).
   static Vocabulary from_tokenizer_json_text(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {},
                                              const VocabularyOptions& options = {});
   // Reads tokenizer.ggml.tokens / token_type / eos_token_id (and eot/eom ids) from a GGUF file.
+  // Only the header is read (memory-mapped). Token types: normal and user-defined are
+  // text, byte (<0xNN>) is that byte, unknown/control are kSpecial, unused kUnused.
+  // A truncated or corrupt file throws VocabularyError with location "path: offset N, key".
   static Vocabulary from_gguf(const std::string& path, const VocabularyOptions& options = {});
   // Reads a file by its name: *.gguf goes to from_gguf, anything else to from_tokenizer_json.
   static Vocabulary from_file(const std::string& path, const VocabularyOptions& options = {});
   // One byte string per id. Ids in special_ids are kSpecial; eos_ids must be in range.
+  // Bad ids, an empty list or padded_size below the token count throw ArgumentError.
   static Vocabulary from_tokens(std::vector<std::string> tokens, std::vector<int32_t> eos_ids,
                                 std::vector<int32_t> special_ids = {}, const VocabularyOptions& options = {});
 
