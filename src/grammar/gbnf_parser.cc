@@ -16,6 +16,12 @@
 // an escaped '-'.
 // Not supported: llama.cpp's token references (`<[1234]>`, `<|eot_id|>`): a clear error.
 //
+// Errors are GrammarError with "line:column" (1-based, columns count code points): syntax errors
+// where they occur, an undefined rule at its first reference, a rule defined twice at its second
+// definition (llama.cpp does not diagnose that), then the problems of check_grammar (left
+// recursion, empty language) at the definition of the rule concerned. Exceeding a named limit
+// below is a LimitError with the same kind of location.
+//
 // Recursion is only over nested parentheses, bounded by kMaxNestingDepth.
 #include <fmt/format.h>
 

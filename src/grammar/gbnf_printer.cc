@@ -6,7 +6,10 @@
 // It is llama.cpp-compatible except for byte classes, written `%[\x80-\xBF]` (the parser's
 // extension; see gbnf_parser.cc), and for literal bytes that are not valid UTF-8, which are
 // printed as one-byte byte classes. Rule names that are not valid GBNF names are mangled
-// ([^a-zA-Z0-9_-] -> '-', made unique). Printing uses an explicit stack, no recursion.
+// ([^a-zA-Z0-9_-] -> '-', made unique). A class prints in whichever of its plain or negated
+// forms is shorter; inside it '-' (unless first or last) and a leading '^' print as \x2D and \x5E
+// so llama.cpp reads them the same way. A rule declared but never defined prints as a comment
+// (such a grammar does not parse back). Printing uses an explicit stack, no recursion.
 #include <fmt/format.h>
 
 #include <cstdint>
