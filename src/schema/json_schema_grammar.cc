@@ -130,7 +130,8 @@ class Emitter {
   std::optional<ExprId> inline_value(NodeId id, int depth, int guard) {
     if (id == kFalseNode) return std::nullopt;
     if (id == kTrueNode) return any_value(depth);
-    if (guard > opt_.max_depth) {
+    // `guard` also counts anyOf distribution and merged nodes, so it gets twice the schema nesting limit.
+    if (guard > 2 * opt_.max_depth) {
       throw LimitError("schema nesting exceeds max_depth (" + std::to_string(opt_.max_depth) + ")", r_.arena().at(id).pointer);
     }
     const Node n = r_.arena().at(id);
@@ -375,8 +376,18 @@ class Emitter {
         return std::nullopt;
       }
       if (!n.formats.empty() && !unsupported(n.pointer + "/format", "format together with pattern")) return std::nullopt;
-      if (has_lengths && !unsupported(n.pointer + "/pattern", "pattern together with minLength/maxLength")) return std::nullopt;
-      try {
+      if (has_lengths) {
+        auto bounded = bounded_pattern(n.patterns.front(), n.min_length, n.max_length);
+        if (bounded.handled) {
+          if (!bounded.body) return std::nullopt;  // no string of the pattern has an allowed length
+          if (*bounded.body >= 0) body = *bounded.body;
+        } else if (!unsupported(n.pointer + "/pattern", "pattern together with minLength/maxLength")) {
+          return std::nullopt;
+        }
+      }
+      if (body) {
+        // built by bounded_pattern
+      } else try {
         grammar::RegexOptions ro;
         ro.inside_json_string = true;
         body = g_.rule_ref(grammar::add_regex_rule(g_, n.patterns.front(), ro));
@@ -397,6 +408,120 @@ class Emitter {
     if (!body) body = string_body(g_, n.min_length, n.max_length, opt_.allow_escapes, 0);
     if (!body) return std::nullopt;
     return g_.sequence({g_.literal("\""), *body, g_.literal("\"")});
+  }
+
+  // `pattern` with minLength/maxLength, for anchored patterns that are a sequence of fixed-length pieces
+  // and at most one repeated character class (`^[A-Z]{2}[0-9]+$`): the length bounds move into that
+  // repeat's bounds. `handled` false: not of that shape. body nullopt: no allowed length; body -1: the
+  // lengths are implied by the pattern (use the plain pattern).
+  struct Bounded {
+    bool handled = false;
+    std::optional<ExprId> body;
+  };
+  Bounded bounded_pattern(const std::string& pattern, int64_t min_len, int64_t max_len) {
+    Bounded out;
+    Grammar rg;
+    try {
+      rg = grammar::parse_regex(pattern);
+    } catch (const Error&) {
+      return out;
+    }
+    ExprId e = rg.rule(rg.root()).body;
+    for (int hops = 0; hops < 8 && e >= 0 && rg.expr(e).kind == grammar::ExprKind::kRuleRef; ++hops) e = rg.rule(rg.expr(e).rule).body;
+    if (e < 0) return out;
+    std::vector<ExprId> parts = rg.expr(e).kind == grammar::ExprKind::kSequence ? rg.expr(e).children : std::vector<ExprId>{e};
+    int64_t fixed = 0;
+    int variable = -1;
+    auto code_points = [](const std::string& bytes) {
+      int64_t c = 0;
+      for (unsigned char ch : bytes) c += (ch & 0xC0) != 0x80;
+      return c;
+    };
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const grammar::Expr& x = rg.expr(parts[i]);
+      if (x.kind == grammar::ExprKind::kLiteral) {
+        fixed += code_points(x.bytes);
+      } else if (x.kind == grammar::ExprKind::kCharClass) {
+        fixed += 1;
+      } else if (x.kind == grammar::ExprKind::kRepeat) {
+        const grammar::Expr& c = rg.expr(x.children[0]);
+        if (c.kind != grammar::ExprKind::kCharClass && c.kind != grammar::ExprKind::kLiteral) return out;
+        const int64_t unit = c.kind == grammar::ExprKind::kLiteral ? code_points(c.bytes) : 1;
+        if (x.min == x.max) {
+          fixed += unit * x.min;
+        } else if (variable < 0 && unit == 1) {
+          variable = static_cast<int>(i);
+        } else {
+          return out;
+        }
+      } else {
+        return out;
+      }
+    }
+    out.handled = true;
+    int64_t lo = 0, hi = 0;
+    if (variable >= 0) {
+      const grammar::Expr& v = rg.expr(parts[static_cast<size_t>(variable)]);
+      lo = std::max<int64_t>(v.min, min_len - fixed);
+      hi = v.max == grammar::kUnbounded ? (max_len == kNoMax ? -1 : max_len - fixed)
+                                        : (max_len == kNoMax ? v.max : std::min<int64_t>(v.max, max_len - fixed));
+      if (hi >= 0 && lo > hi) return out;  // body stays nullopt: unsatisfiable
+    } else {
+      if (fixed < min_len || (max_len != kNoMax && fixed > max_len)) return out;
+      out.body = -1;
+      return out;
+    }
+    // Rebuild in this grammar with JSON string encoding (canonical escapes).
+    std::vector<ExprId> seq;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const grammar::Expr& x = rg.expr(parts[i]);
+      if (static_cast<int>(i) == variable) {
+        seq.push_back(g_.repeat(json_class(rg.expr(x.children[0]).ranges), static_cast<int32_t>(std::min<int64_t>(lo, INT32_MAX)),
+                                hi < 0 ? grammar::kUnbounded : static_cast<int32_t>(std::min<int64_t>(hi, INT32_MAX))));
+      } else if (x.kind == grammar::ExprKind::kRepeat) {
+        const grammar::Expr& c = rg.expr(x.children[0]);
+        ExprId unit = c.kind == grammar::ExprKind::kLiteral ? json_literal(c.bytes) : json_class(c.ranges);
+        seq.push_back(g_.repeat(unit, x.min, x.max));
+      } else if (x.kind == grammar::ExprKind::kLiteral) {
+        seq.push_back(json_literal(x.bytes));
+      } else {
+        seq.push_back(json_class(x.ranges));
+      }
+    }
+    out.body = g_.sequence(seq);
+    return out;
+  }
+
+  // Text inside a JSON string, canonically escaped.
+  ExprId json_literal(const std::string& utf8) {
+    auto s = canonical_json_string(utf8);
+    return s ? g_.literal(s->substr(1, s->size() - 2)) : g_.char_class({});
+  }
+
+  // One code point of `ranges`, written as JSON string content (raw, or its canonical escape).
+  ExprId json_class(const std::vector<grammar::Range>& ranges) {
+    std::vector<grammar::Range> raw;
+    std::vector<ExprId> alts;
+    for (const grammar::Range& r : ranges) {
+      for (uint32_t cp = r.lo; cp <= std::min<uint32_t>(r.hi, 0x5C); ++cp) {
+        if (cp < 0x20 || cp == '"' || cp == '\\') {
+          std::string one(1, static_cast<char>(cp));
+          alts.push_back(json_literal(one));
+        }
+      }
+      // raw part: r minus controls, " and \ .
+      uint32_t lo = std::max<uint32_t>(r.lo, 0x20);
+      for (uint32_t cut : {uint32_t{'"'}, uint32_t{'\\'}}) {
+        if (lo <= cut && cut <= r.hi) {
+          if (lo < cut) raw.push_back({lo, cut - 1});
+          lo = cut + 1;
+        }
+      }
+      if (lo <= r.hi) raw.push_back({lo, r.hi});
+    }
+    if (!raw.empty()) alts.push_back(g_.char_class(raw));
+    if (alts.empty()) return g_.char_class({});
+    return g_.choice(alts);
   }
 
   // ---- objects ---------------------------------------------------------------------------------

@@ -110,6 +110,10 @@ TEST(SchemaKeywords, Strings) {
       {R"({"type":"string","format":"hostname"})", {"\"a-b-c.d\""}, {"\"xn--abc\"", "\"a--b\""}},
       // `pattern` has search semantics: unanchored patterns match anywhere.
       {R"({"type":"string","pattern":"^[a-z]{2,3}-\\d+$"})", {"\"ab-1\"", "\"abc-123\""}, {"\"a-1\"", "\"ab-\"", "\"abcd-1\"", "\"ab-1 \""}},
+      // pattern with length bounds: the bounds move into the pattern's one open repeat.
+      {R"({"type":"string","pattern":"^[A-Z][a-z\"]*$","minLength":2,"maxLength":3})", {"\"Ab\"", "\"Abc\"", "\"A\\\"\""},
+       {"\"A\"", "\"Abcd\"", "\"ab\""}},
+      {R"({"type":"string","pattern":"^[0-9]{5}$","maxLength":5})", {"\"12345\""}, {"\"1234\""}},
       {R"({"type":"string","pattern":"b+"})", {"\"b\"", "\"abba\""}, {"\"\"", "\"ac\""}},
       {R"({"type":"string","pattern":"^\"q"})", {"\"\\\"q\"", "\"\\\"qq\""}, {"\"q\""}},
   };
