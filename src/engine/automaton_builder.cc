@@ -30,8 +30,10 @@ using grammar::Grammar;
 
 // Nesting of expressions and inlined rules expanded by the recursive builders below.
 constexpr int32_t kMaxExpressionDepth = 2000;
-// Rules estimated at or under this many NFA states are inlined at every call site.
+// Non-recursive rules estimated at or under this many NFA states are inlined at every call site.
 constexpr int64_t kInlineAlwaysStates = 256;
+// Recursive rules are inlined (see decide_recursive_inlining) up to this size.
+constexpr int64_t kInlineRecursiveStates = 256;
 constexpr int64_t kEstimateCap = int64_t{1} << 40;
 
 int64_t capped_add(int64_t a, int64_t b) { return std::min(kEstimateCap, a + b); }
@@ -123,7 +125,7 @@ class RuleAnalysis {
     }
     std::sort(candidates.begin(), candidates.end());
     for (const auto& [size, r] : candidates) {
-      if (size > kInlineAlwaysStates) break;
+      if (size > kInlineRecursiveStates) break;
       inline_recursive_[r] = true;
       if (reaches_itself_through_inlined(r)) inline_recursive_[r] = false;
     }

@@ -86,8 +86,6 @@ Reach reach(const StackMachine& sm, std::span<const int32_t> set) {
 // (calls, rule ends, several stacks) goes through the StackMachine.
 struct Level {
   uint32_t set_end;     // end of this level's set in buf (general form)
-  bool first_known;     // general form: `first` is computed
-  std::array<uint64_t, 4> first;  // general form: the bytes some stack of the set can read next
   int32_t arena_size;   // arena size after this level was made
   int32_t state;        // single form: the state, or -1 for the general form
   int32_t parent;       // single form: the parent node
@@ -101,16 +99,20 @@ class TrieClassifier {
   void run(int32_t state, StateResult& out) {
     sm_.clear();
     buf_.clear();
-    levels_.clear();
+    const size_t max_depth = static_cast<size_t>(sorted_.max_token_bytes) + 1;
+    levels_.resize(max_depth);
+    first_known_.assign(max_depth, 0);
+    first_.resize(max_depth);
+    Level* const levels = levels_.data();
     sm_.start(state, kEscapeParent, buf_);
-    levels_.push_back(Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), -1, 0, reach(sm_, buf_)});
-    const std::vector<TrieNode>& nodes = sorted_.nodes;
+    levels[0] = Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), -1, 0, reach(sm_, buf_)};
+    const TrieNode* const nodes = sorted_.nodes.data();
+    const uint32_t n_nodes = static_cast<uint32_t>(sorted_.nodes.size());
     uint32_t k = 1;
-    while (k < nodes.size()) {
+    while (k < n_nodes) {
       const TrieNode& node = nodes[k];
       const size_t d = node.depth;
-      levels_.resize(d);
-      const Level& up = levels_[d - 1];
+      const Level& up = levels[d - 1];
       Level next{};
       if (up.state >= 0) {
         // Single form: a bare DFA step when it stays inside the rule.
@@ -121,7 +123,7 @@ class TrieClassifier {
         }
         const AutomatonState& t = a_.states[static_cast<size_t>(target)];
         if (!t.is_final && t.call_begin == t.call_end) {
-          next = Level{up.set_end, false, {}, up.arena_size, target, up.parent, up.reach};
+          next = Level{up.set_end, up.arena_size, target, up.parent, up.reach};
         } else {
           sm_.truncate(up.arena_size);
           buf_.resize(up.set_end);
@@ -133,20 +135,20 @@ class TrieClassifier {
         }
       } else {
         // Most children of a general level die on their byte: check the level's first bytes before simulating.
-        Level& upm = levels_[d - 1];
-        const uint32_t begin = d >= 2 ? levels_[d - 2].set_end : 0;
-        if (!upm.first_known) {
-          upm.first = {0, 0, 0, 0};
-          for (uint32_t i = begin; i < upm.set_end; ++i) {
+        const uint32_t begin = d >= 2 ? levels[d - 2].set_end : 0;
+        std::array<uint64_t, 4>& first = first_[d - 1];
+        if (!first_known_[d - 1]) {
+          first = {0, 0, 0, 0};
+          for (uint32_t i = begin; i < up.set_end; ++i) {
             if (buf_[i] < 0) continue;
             const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
             for (uint32_t e = st.byte_begin; e < st.byte_end; ++e) {
-              for (uint32_t b = a_.byte_edges[e].lo; b <= a_.byte_edges[e].hi; ++b) upm.first[b >> 6] |= uint64_t{1} << (b & 63);
+              for (uint32_t b = a_.byte_edges[e].lo; b <= a_.byte_edges[e].hi; ++b) first[b >> 6] |= uint64_t{1} << (b & 63);
             }
           }
-          upm.first_known = true;
+          first_known_[d - 1] = 1;
         }
-        if (!((upm.first[node.byte >> 6] >> (node.byte & 63)) & 1u)) {
+        if (!((first[node.byte >> 6] >> (node.byte & 63)) & 1u)) {
           k = node.end;
           continue;
         }
@@ -163,7 +165,8 @@ class TrieClassifier {
       for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) {
         (next.reach == Reach::kInside ? out.accepted : out.uncertain).push_back(sorted_.trie_tokens[t]);
       }
-      levels_.push_back(next);
+      levels[d] = next;
+      first_known_[d] = 0;
       ++k;
     }
   }
@@ -176,17 +179,19 @@ class TrieClassifier {
     const Reach r = reach(sm_, set);
     if (set.size() == 1 && set[0] >= 0) {
       const StackNode n = sm_.node(set[0]);
-      return Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), n.state, n.parent, r};
+      return Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.state, n.parent, r};
     }
     buf_.insert(buf_.end(), set.begin(), set.end());
-    return Level{static_cast<uint32_t>(buf_.size()), false, {}, sm_.nodes_size(), -1, 0, r};
+    return Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), -1, 0, r};
   }
 
   const Automaton& a_;
   const SortedVocab& sorted_;
   StackMachine sm_;
   std::vector<int32_t> buf_, scratch_;
-  std::vector<Level> levels_;
+  std::vector<Level> levels_;                      // (max token bytes + 1,) by depth
+  std::vector<uint8_t> first_known_;               // (max token bytes + 1,) first_[d] is up to date
+  std::vector<std::array<uint64_t, 4>> first_;     // general levels: the bytes some stack can read next
 };
 
 }  // namespace
