@@ -1,8 +1,9 @@
 // The mask-exactness suite of issue 2: for every tokenizer under shared/ and
-// every grammar in grammars/, random walks over allowed tokens where, at every
-// step, the fast mask must equal the brute-force one (each token's bytes tried
-// on the matcher), and every finished output must be accepted by the
-// independent Earley recognizer (and parse as JSON for json.gbnf).
+// every grammar in grammars/, random walks over allowed tokens where the fast
+// mask must equal the brute-force one (each token's bytes tried on the
+// matcher), every walk must finish within its token budget (budget-aware
+// fill), and every output must be accepted by the independent Earley
+// recognizer (and parse with nlohmann::json for json.gbnf).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -55,27 +56,31 @@ TEST_P(Exactness, FastMaskEqualsBruteForceOnEveryGrammar) {
     grammar::Grammar ir = grammar::parse_gbnf(text);
     std::mt19937_64 rng(11);
     for (int walk = 0; walk < 3; ++walk) {
+      // Every walk must finish within kBudget tokens: the budget-aware fill closes it.
+      constexpr int kBudget = 40;
       Matcher m(g);
       std::string out;
-      for (int step = 0; step < 12 && !m.is_terminated(); ++step) {
-        TokenBitmask fast(vocab.size());
-        // Near the end of the walk, close the output with the budget-aware fill.
+      for (int step = 0; step < kBudget + 1 && !m.is_terminated(); ++step) {
+        TokenBitmask fast(vocab.size()), budgeted(vocab.size());
         ASSERT_TRUE(m.fill_next_token_bitmask(fast));
-        TokenBitmask ref = testing::reference_mask(m);
-        ASSERT_EQ(fast.words, ref.words) << gpath.filename() << " after '" << out << "':\n"
-                                         << testing::describe_difference(vocab, fast, ref);
-        ++checked_steps;
-        const int32_t t = testing::pick_allowed(fast, vocab, rng, 0.5);
-        ASSERT_GE(t, 0) << gpath.filename() << ": dead end after '" << out << "'";
+        if (step < 10) {
+          TokenBitmask ref = testing::reference_mask(m);
+          ASSERT_EQ(fast.words, ref.words) << gpath.filename() << " after '" << out << "':\n"
+                                           << testing::describe_difference(vocab, fast, ref);
+          ++checked_steps;
+        }
+        ASSERT_TRUE(m.fill_next_token_bitmask(budgeted.words, kBudget - step));
+        for (size_t w = 0; w < fast.words.size(); ++w) ASSERT_EQ(budgeted.words[w] & ~fast.words[w], 0u);
+        const int32_t t = testing::pick_allowed(budgeted, vocab, rng, 0.2);
+        ASSERT_GE(t, 0) << gpath.filename() << ": dead end after '" << out << "' with " << kBudget - step << " left";
         ASSERT_TRUE(m.accept_token(t));
         if (!m.is_terminated()) out += vocab.token_bytes(t);
       }
-      if (m.is_terminated()) {
-        ++finished;
-        EXPECT_TRUE(grammar::recognizes(ir, out)) << gpath.filename() << " produced '" << out << "'";
-        if (gpath.filename() == "json.gbnf") {
-          EXPECT_NO_THROW((void)nlohmann::json::parse(out)) << out;
-        }
+      ASSERT_TRUE(m.is_terminated()) << gpath.filename() << ": not finished within " << kBudget << ": '" << out << "'";
+      ++finished;
+      EXPECT_TRUE(grammar::recognizes(ir, out)) << gpath.filename() << " produced '" << out << "'";
+      if (gpath.filename() == "json.gbnf") {
+        EXPECT_NO_THROW((void)nlohmann::json::parse(out)) << out;
       }
     }
   }
