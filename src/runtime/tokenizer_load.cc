@@ -110,14 +110,6 @@ std::string config_token_name(const json& config, const char* field) {
   return {};
 }
 
-bool looks_special(std::string_view s) {
-  auto wrapped = [&](std::string_view open, std::string_view close) {
-    return s.size() >= open.size() + close.size() && s.substr(0, open.size()) == open &&
-           s.substr(s.size() - close.size()) == close;
-  };
-  return wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>");  // <|...|>, <｜...｜>
-}
-
 }  // namespace
 
 namespace runtime::detail {
@@ -254,12 +246,15 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
       t->merges.emplace(key, Impl::Merge{static_cast<int32_t>(r), c->second});  // first (lowest) rank wins
     }
 
-    // Added tokens: control when marked special or looking special, else user-defined (always matched).
+    // Added tokens: control when marked special, else user-defined (always matched, decoded as their
+    // text). llama.cpp's converter also makes non-special tokens that look special (<|fim_prefix|>,
+    // <｜User｜>) CONTROL; we keep Hugging Face's flag so that decoding agrees with stencil::Vocabulary,
+    // which treats them as text (tokenizer_vocabulary_test checks the two agree).
     for (const json& a : added) {
       const int32_t id = a.at("id").get<int32_t>();
       const std::string content = a.at("content").get<std::string>();
       const auto u = static_cast<size_t>(id);
-      const bool control = a.value("special", false) || looks_special(content);
+      const bool control = a.value("special", false);
       t->text[u] = content;
       if (control) {
         t->bytes[u].clear();
