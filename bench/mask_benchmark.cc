@@ -3,7 +3,10 @@
 //                         (start, inside a key, before a value, inside a number/string/literal,
 //                         in an array, after the end), reached by accepting a prefix of bytes;
 //   BM_FillMaskBudget     the same with the budget-aware overload (tokens_left = 64);
-//   BM_ApplyTokenBitmask/<vocab size>  masking a float32 logit vector of 32k, 128k and 256k.
+//   BM_ApplyTokenBitmask/<vocab size>  masking a float32 logit vector of 32k, 128k and 256k
+//                         with a random mask (half the bits set: the worst case for branches);
+//   BM_ApplyTokenBitmaskSparse/<vocab size>  the same with 1% of the bits set, like a JSON mask
+//                         before a value (about 1.6k of 128k tokens allowed).
 // Run: build/bench/mask_benchmark [--benchmark_filter=...]. Not a correctness test (see tests/engine).
 #include <benchmark/benchmark.h>
 
@@ -80,11 +83,17 @@ void BM_FillMaskBudget(benchmark::State& state) { fill_mask(state, true); }
 BENCHMARK(BM_FillMask)->DenseRange(0, std::size(kStates) - 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FillMaskBudget)->DenseRange(0, std::size(kStates) - 1)->Unit(benchmark::kMicrosecond);
 
-void BM_ApplyTokenBitmask(benchmark::State& state) {
+void apply_mask(benchmark::State& state, bool sparse) {
   const int32_t n = static_cast<int32_t>(state.range(0));
   std::mt19937 rng(1);
   stencil::TokenBitmask mask(n);
-  for (uint32_t& w : mask.words) w = rng();
+  if (sparse) {
+    for (int32_t id = 0; id < n; ++id) {
+      if (rng() % 100 == 0) mask.words[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    }
+  } else {
+    for (uint32_t& w : mask.words) w = rng();
+  }
   std::vector<float> logits(static_cast<size_t>(n)), fresh(static_cast<size_t>(n));
   for (float& f : fresh) f = static_cast<float>(rng() % 1000) / 100.0f;
   for (auto _ : state) {
@@ -96,7 +105,10 @@ void BM_ApplyTokenBitmask(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(n) * static_cast<int64_t>(sizeof(float)));
 }
+void BM_ApplyTokenBitmask(benchmark::State& state) { apply_mask(state, false); }
+void BM_ApplyTokenBitmaskSparse(benchmark::State& state) { apply_mask(state, true); }
 BENCHMARK(BM_ApplyTokenBitmask)->Arg(32000)->Arg(128256)->Arg(256000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ApplyTokenBitmaskSparse)->Arg(32000)->Arg(128256)->Arg(256000)->Unit(benchmark::kMicrosecond);
 
 // Without restoring: the cost when the logits are already masked (steady state of a repeated apply).
 void BM_ApplyTokenBitmaskInPlace(benchmark::State& state) {
