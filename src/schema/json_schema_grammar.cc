@@ -109,11 +109,38 @@ class Emitter {
   }
 
   // ---- values ---------------------------------------------------------------------------------
+  // A node that is nothing but one `$ref` (annotations aside) is its target: one rule for all such references.
+  NodeId canonical(NodeId id) {
+    for (int hops = 0; hops < 64 && id > kFalseNode; ++hops) {
+      const Node& n = r_.arena().at(id);
+      if (n.all_of.size() != 1) break;
+      Node bare = n;
+      bare.all_of.clear();
+      bare.pointer.clear();
+      if (!is_unconstrained(bare)) break;
+      id = n.all_of[0];
+    }
+    return id;
+  }
+
+  static bool is_unconstrained(const Node& n) {
+    const Node d;
+    return n.types == d.types && !n.enum_values && n.all_of.empty() && n.any_of.empty() && n.min_length == 0 &&
+           n.max_length == kNoMax && n.patterns.empty() && n.formats.empty() && !n.minimum && !n.maximum &&
+           n.multiple_of.empty() && n.properties.empty() && n.required.empty() && !n.additional &&
+           n.pattern_properties.empty() && !n.property_names && n.min_properties == 0 && n.max_properties == kNoMax &&
+           n.dependent_required.empty() && n.prefix_items.empty() && !n.items && !n.contains && n.min_items == 0 &&
+           n.max_items == kNoMax;
+  }
+
   std::optional<ExprId> value(NodeId id, int depth, int guard) {
+    // Anything reached through $ref/allOf is a rule (that is what ends recursion), keyed by its target.
+    const bool via_ref = id > kFalseNode && !r_.arena().at(id).all_of.empty();
+    id = canonical(id);
     if (id == kFalseNode) return std::nullopt;
     if (id == kTrueNode) return any_value(depth);
     if (layout_.depth_sensitive() && depth > opt_.max_depth) return std::nullopt;  // pretty layout stops here
-    if (!r_.arena().at(id).all_of.empty()) {
+    if (via_ref) {
       const NodeId flat = r_.flatten(id);
       const Node& f = r_.arena().at(flat);
       if (f.types == 0 || (f.enum_values && f.enum_values->empty())) return std::nullopt;
@@ -134,13 +161,23 @@ class Emitter {
     if (guard > 2 * opt_.max_depth) {
       throw LimitError("schema nesting exceeds max_depth (" + std::to_string(opt_.max_depth) + ")", r_.arena().at(id).pointer);
     }
-    const Node n = r_.arena().at(id);
+    const Node& n = r_.arena().at(id);  // stable: the arena is a deque
     if (!n.any_of.empty()) return distribute(id, n, depth, guard);
     if (n.types == 0) return std::nullopt;
     if (n.enum_values) {
+      // Each value against the node's other keywords (membership in its own enum is given: no O(n^2)).
+      Node others = n;
+      others.enum_values.reset();
+      const bool plain = is_unconstrained(others) || (others.types != kAllTypes && [&] {
+        Node t = others;
+        t.types = kAllTypes;
+        return is_unconstrained(t);
+      }());
+      const uint8_t types = n.types;
+      const NodeId others_id = plain ? kTrueNode : r_.arena().add(std::move(others));
       std::vector<ExprId> alts;
-      for (const Json& v : *n.enum_values) {
-        if (!r_.validate(v, id)) continue;
+      for (const Json& v : *r_.arena().at(id).enum_values) {
+        if (plain ? !type_allows(types, v) : !r_.validate(v, others_id)) continue;
         if (auto e = const_value(v, depth, 0)) alts.push_back(*e);
       }
       if (alts.empty()) return std::nullopt;
@@ -165,12 +202,37 @@ class Emitter {
     return g_.choice(alts);
   }
 
+  static bool type_allows(uint8_t types, const Json& v) {
+    switch (v.type()) {
+      case Json::value_t::null: return types & kNull;
+      case Json::value_t::boolean: return types & kBoolean;
+      case Json::value_t::string: return types & kString;
+      case Json::value_t::object: return types & kObject;
+      case Json::value_t::array: return types & kArray;
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned: return types & kInteger;
+      case Json::value_t::number_float: {
+        const double d = v.get<double>();
+        return (types & (std::isfinite(d) && d == std::floor(d) ? kInteger : kFraction)) != 0;
+      }
+      default: return false;
+    }
+  }
+
   // anyOf/oneOf: (the node without its groups) AND one branch of each group.
   std::optional<ExprId> distribute(NodeId id, const Node& n, int depth, int guard) {
-    Node base = n;
-    base.any_of.clear();
-    base.any_of_is_one_of.clear();
-    const NodeId base_id = r_.arena().add(std::move(base));
+    // One base node per distributed node, so the branch conjunctions below are memoised across visits
+    // (a recursive schema reaches the same anyOf again through its rules).
+    NodeId base_id;
+    if (auto it = distribute_base_.find(id); it != distribute_base_.end()) {
+      base_id = it->second;
+    } else {
+      Node base = n;
+      base.any_of.clear();
+      base.any_of_is_one_of.clear();
+      base_id = r_.arena().add(std::move(base));
+      distribute_base_[id] = base_id;
+    }
     std::vector<std::vector<NodeId>> combos = {{}};
     for (size_t gi = 0; gi < n.any_of.size(); ++gi) {
       const auto& group = n.any_of[gi];
@@ -209,7 +271,8 @@ class Emitter {
     for (const auto& c : combos) {
       NodeId conj = base_id;
       for (NodeId b : c) conj = r_.conjunction(conj, b);
-      if (auto e = inline_value(r_.flatten(conj), depth, guard + 1)) alts.push_back(*e);
+      // Through value(): a branch that involves $ref becomes a memoised rule, so recursion terminates.
+      if (auto e = value(conj, depth, guard + 1)) alts.push_back(*e);
     }
     (void)id;
     if (alts.empty()) return std::nullopt;
@@ -626,7 +689,7 @@ class Emitter {
       std::optional<ExprId> key;
       if (n.property_names) {
         const NodeId pn = r_.flatten(*n.property_names);
-        const Node pnode = r_.arena().at(pn);  // a copy: validate() below may grow the arena
+        const Node& pnode = r_.arena().at(pn);
         if (pnode.enum_values) {
           std::vector<ExprId> keys;
           for (const Json& k : *pnode.enum_values) {
@@ -731,6 +794,7 @@ class Emitter {
   JsonLayout layout_;
   std::map<std::pair<NodeId, int>, RuleId> rules_;
   std::map<int, RuleId> any_rules_;
+  std::map<NodeId, NodeId> distribute_base_;  // node with anyOf/oneOf -> the node without them
   struct Work {
     RuleId rule;
     NodeId node;

@@ -129,8 +129,7 @@ NodeId Resolver::flatten(NodeId id) {
   try {
     for (NodeId m : parts) {
       NodeId f = flatten(m);
-      Node b = arena_.at(f);
-      merge_into(r, b, pointer);
+      merge_into(r, arena_.at(f), pointer);
     }
   } catch (...) {
     --depth_;
@@ -266,7 +265,7 @@ bool Resolver::validate_at(const Json& value, NodeId id, int depth) {
   if (id == kFalseNode) return false;
   if (depth > options_.max_depth) return false;
   const NodeId f = flatten(id);
-  const Node n = arena_.at(f);
+  const Node& n = arena_.at(f);  // stable: the arena is a deque
   const uint8_t t = type_of(value);
   if ((n.types & t) == 0) return false;
   if (n.enum_values && std::find(n.enum_values->begin(), n.enum_values->end(), value) == n.enum_values->end()) return false;
@@ -348,8 +347,8 @@ bool Resolver::validate_at(const Json& value, NodeId id, int depth) {
 bool Resolver::provably_disjoint(NodeId a_id, NodeId b_id) {
   if (a_id == kFalseNode || b_id == kFalseNode) return true;
   if (depth_ > kMaxDisjointDepth) return false;
-  const Node a = arena_.at(flatten(a_id));
-  const Node b = arena_.at(flatten(b_id));
+  const Node& a = arena_.at(flatten(a_id));
+  const Node& b = arena_.at(flatten(b_id));
   if (a.types == 0 || b.types == 0) return true;
   if (a.enum_values) {
     return std::none_of(a.enum_values->begin(), a.enum_values->end(), [&](const Json& v) { return validate(v, b_id); });

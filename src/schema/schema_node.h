@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -80,9 +81,10 @@ struct Node {
   int64_t max_items = kNoMax;
 };
 
-// All nodes of one schema document. Node 0 is `true`, node 1 is `false`.
+// All nodes of one schema document. Node 0 is `true`, node 1 is `false`. A deque, so references
+// to nodes stay valid while later stages add merged nodes.
 struct Arena {
-  std::vector<Node> nodes;
+  std::deque<Node> nodes;
   Arena() {
     nodes.push_back(Node{});
     Node never;

@@ -276,6 +276,17 @@ ExprId quoted_string_excluding(Grammar& g, const std::vector<std::string>& exclu
     return g.star(g.choice(alts));
   }();
   auto unit = [&](uint32_t cp) { return is_raw(cp) ? g.char_class({{cp, cp}}) : g.literal(escape_for(cp)); };
+  // The escaped characters' literals, shared by every trie node.
+  std::map<uint32_t, ExprId> escapes;
+  for (uint32_t cp = 0; cp < 0x20; ++cp) escapes[cp] = g.literal(escape_for(cp));
+  escapes['"'] = g.literal(escape_for('"'));
+  escapes['\\'] = g.literal(escape_for('\\'));
+  const ExprId raw_all = g.char_class(kRawRanges);
+  const ExprId all_escapes = [&] {
+    std::vector<ExprId> v;
+    for (const auto& [cp, e] : escapes) v.push_back(e);
+    return g.choice(v);
+  }();
   // Children are created after their parents, so a reverse walk builds each node's tail first.
   std::vector<ExprId> tail(trie.size());
   for (size_t i = trie.size(); i-- > 0;) {
@@ -289,12 +300,11 @@ ExprId quoted_string_excluding(Grammar& g, const std::vector<std::string>& exclu
     }
     // Leaving the trie: any other first character, then anything.
     std::vector<ExprId> others;
-    {
-      ExprId raw_all = g.char_class(kRawRanges);
-      std::vector<Range> ranges = g.expr(raw_all).ranges;
+    if (raw_children.empty()) {
+      others.push_back(raw_all);
+    } else {
       std::vector<Range> remaining;
-      // ranges minus raw_children (both sorted)
-      for (Range r : ranges) {
+      for (Range r : kRawRanges) {  // kRawRanges minus raw_children (both sorted)
         uint32_t lo = r.lo;
         for (const Range& c : raw_children) {
           if (c.lo < lo || c.lo > r.hi) continue;
@@ -304,11 +314,12 @@ ExprId quoted_string_excluding(Grammar& g, const std::vector<std::string>& exclu
         if (lo <= r.hi) remaining.push_back({lo, r.hi});
       }
       if (!remaining.empty()) others.push_back(g.char_class(remaining));
-      for (uint32_t cp = 0; cp < 0x20; ++cp) {
-        if (!t.children.count(cp)) others.push_back(g.literal(escape_for(cp)));
-      }
-      for (uint32_t cp : {uint32_t{'"'}, uint32_t{'\\'}}) {
-        if (!t.children.count(cp)) others.push_back(g.literal(escape_for(cp)));
+    }
+    if (raw_children.size() == t.children.size()) {
+      others.push_back(all_escapes);
+    } else {
+      for (const auto& [cp, e] : escapes) {
+        if (!t.children.count(cp)) others.push_back(e);
       }
     }
     if (!others.empty()) alts.push_back(g.sequence({g.choice(others), any_canonical}));
