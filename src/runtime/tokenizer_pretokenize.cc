@@ -22,6 +22,18 @@ constexpr std::string_view kWordRanges = R"(\p{L}\p{M}\p{Nd}\p{Pc})";
 }
 
 
+// Whether s is made only of Unicode White_Space characters (kWhiteSpaceRanges).
+bool is_space_run(std::string_view s) {
+  for (size_t pos = 0; pos < s.size();) {
+    const int32_t cp = grammar::decode_utf8(s, pos);
+    const bool ws = (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+                    (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
+                    cp == 0x3000;
+    if (!ws) return false;
+  }
+  return !s.empty();
+}
+
 }  // namespace
 
 std::string translate_pretokenizer_regex(std::string_view p, bool* ws_lookahead) {
@@ -138,6 +150,7 @@ void PreTokenizer::add_regex(std::string_view pattern, SplitBehavior behavior, b
   re2::RE2::Options opts;
   opts.set_log_errors(false);
   opts.set_encoding(re2::RE2::Options::EncodingUTF8);
+  opts.set_max_mem(64 << 20);  // Unicode classes make big DFAs; below this RE2 falls back to its slow NFA
   step->re = std::make_unique<re2::RE2>(translated, opts);
   if (!step->re->ok()) {
     throw VocabularyError("pre-tokenizer regex does not compile (" + step->re->error() + "): " + std::string(pattern),
@@ -176,27 +189,32 @@ void PreTokenizer::split_one(const Step& step, std::string_view text, Piece piec
     size_t begin, end;
     bool match;
   };
-  std::vector<Seg> segs;
+  thread_local std::vector<Seg> segs;  // reused: no allocation per piece once grown
+  segs.clear();
   const std::string_view sub = text.substr(piece.begin, piece.end - piece.begin);
   size_t pos = 0;       // start of the current gap
   size_t search = 0;    // where the next search starts
   while (search < sub.size()) {
     size_t ms, me;
     if (step.re) {
-      re2::StringPiece groups[2];
-      const int ngroups = step.ws_lookahead ? 2 : 1;
-      if (!step.re->Match(re2::StringPiece(sub.data(), sub.size()), search, sub.size(), re2::RE2::UNANCHORED, groups,
-                          ngroups)) {
+      // Group 0 only: asking RE2 for submatches would force its slower engines on every match.
+      re2::StringPiece m;
+      if (!step.re->Match(re2::StringPiece(sub.data(), sub.size()), search, sub.size(), re2::RE2::UNANCHORED, &m, 1)) {
         break;
       }
-      ms = static_cast<size_t>(groups[0].data() - sub.data());
-      me = ms + groups[0].size();
-      if (step.ws_lookahead && groups[1].data() != nullptr && me < sub.size()) {
-        // (WS+) took a whole whitespace run that a non-space follows; `\s+(?!\S)` leaves the last
-        // whitespace character to the next match when at least two were taken.
-        size_t last = me - 1;
-        while (last > ms && (static_cast<unsigned char>(sub[last]) & 0xC0) == 0x80) --last;
-        if (last > ms) me = last;
+      ms = static_cast<size_t>(m.data() - sub.data());
+      me = ms + m.size();
+      if (step.ws_lookahead && me < sub.size() && me - ms > 1 && is_space_run(sub.substr(ms, me - ms)) &&
+          !is_space_run(sub.substr(me, utf8_len_from_lead(static_cast<unsigned char>(sub[me]))))) {
+        // A whitespace run of 2+ characters that a non-space follows: if it came from (WS+), the
+        // one alternative standing for `\s+(?!\S)`, leave its last character to the next match.
+        re2::StringPiece groups[2];
+        if (step.re->Match(re2::StringPiece(sub.data(), sub.size()), ms, sub.size(), re2::RE2::ANCHOR_START, groups, 2) &&
+            groups[1].data() != nullptr) {
+          size_t last = me - 1;
+          while (last > ms && (static_cast<unsigned char>(sub[last]) & 0xC0) == 0x80) --last;
+          if (last > ms) me = last;
+        }
       }
     } else {
       const size_t f = sub.find(step.literal, search);
