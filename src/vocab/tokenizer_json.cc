@@ -236,6 +236,7 @@ class TokenizerJsonHandler : public ParsedTokenizerJson {
   }
 
   bool value(json v) {
+    if (frames_.empty()) return fail("the top level must be an object", false);  // a bare scalar document
     Frame& f = frames_.back();
     switch (f.role) {
       case Role::kSkip:

@@ -435,5 +435,88 @@ TEST(FromGgufTest, RealFileTruncatedOrCorrupted) {
   fs::remove(path);
 }
 
+// The stories260K model GGUFs (a model file, not vocab-only): tensor infos and the vocabulary.
+// Expected values from a Python reading of the files (tests/vocab/expected_vocab.py's GGUF reader).
+TEST(GgufMetadataTest, RealModelFiles) {
+  struct Case {
+    const char* file;
+    size_t file_size;
+    uint32_t tensor_type;  // of token_embd.weight: 0 = F32, 8 = Q8_0
+    uint64_t last_offset;  // of blk.4.ffn_up.weight
+  };
+  int checked = 0;
+  for (const Case& c : {Case{"stories260K-f32.gguf", 1054368, 0, 996096}, Case{"stories260K-q8_0.gguf", 454432, 8, 428480}}) {
+    fs::path path = fs::path(STENCIL_SHARED_DIR) / "models/stories260K" / c.file;
+    if (!fs::is_regular_file(path)) continue;
+    ++checked;
+    gguf::MappedFile file(path.string());
+    ASSERT_EQ(file.bytes().size(), c.file_size);
+    gguf::GgufMetadata m = gguf::GgufMetadata::parse(file.bytes(), path.string());
+    EXPECT_EQ(m.get_string("general.architecture"), "llama");
+    EXPECT_EQ(m.get_int("llama.vocab_size"), 512);
+    ASSERT_EQ(m.tensors().size(), 47u);
+    EXPECT_EQ(m.tensors()[0].name, "token_embd.weight");
+    EXPECT_EQ(m.tensors()[0].dims, (std::vector<uint64_t>{64, 512}));
+    EXPECT_EQ(m.tensors()[0].type, c.tensor_type);
+    EXPECT_EQ(m.tensors()[0].offset, 0u);
+    EXPECT_EQ(m.tensors().back().name, "blk.4.ffn_up.weight");
+    EXPECT_EQ(m.tensors().back().dims, (std::vector<uint64_t>{64, 172}));
+    EXPECT_EQ(m.tensors().back().offset, c.last_offset);
+    EXPECT_EQ(m.alignment(), 32u);
+    EXPECT_EQ(m.data_offset(), 14240u);
+
+    Vocabulary v = Vocabulary::from_gguf(path.string());
+    EXPECT_EQ(v.family(), "sentencepiece");
+    EXPECT_EQ(v.size(), 512);
+    EXPECT_EQ(v.normal_count(), 509);
+    EXPECT_EQ(v.special_count(), 3);
+    EXPECT_EQ(std::vector<int32_t>(v.eos_ids().begin(), v.eos_ids().end()), std::vector<int32_t>{2});
+    EXPECT_EQ(v.token_bytes(3), std::string(1, '\0'));  // <0x00>
+    EXPECT_EQ(v.token_bytes(13), "\n");                 // <0x0A>
+    EXPECT_EQ(v.token_bytes(259), " t");                // ▁t
+    EXPECT_EQ(v.token_bytes(300), " ha");
+    EXPECT_EQ(v.token_bytes(511), "\xE2\x80\x8A");  // U+200A hair space, a normal piece
+  }
+  if (checked == 0) GTEST_SKIP() << "models/stories260K/*.gguf are absent";
+}
+
+// Random byte flips and cuts of a valid vocab GGUF: each either loads or throws
+// VocabularyError; never a crash, hang or other exception (ASan/UBSan builds check memory).
+TEST(FromGgufTest, RandomCorruptionNeverCrashes) {
+  GgufWriter w;
+  w.kv_string("tokenizer.ggml.model", "llama");
+  w.kv_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "<0x0A>", "\xE2\x96\x81Hi", "ab"});
+  w.kv_i32s("tokenizer.ggml.token_type", {2, 3, 3, 6, 1, 1});
+  w.kv_u32("tokenizer.ggml.eos_token_id", 2);
+  w.tensor("t", {2, 3}, 0, 0);
+  const std::vector<uint8_t> good = w.bytes();
+  std::string path = write_temp("fuzz.gguf", good);
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  int loaded = 0, rejected = 0;
+  for (int iter = 0; iter < 2000; ++iter) {
+    std::vector<uint8_t> bytes = good;
+    int flips = 1 + next() % 4;
+    for (int k = 0; k < flips; ++k) bytes[next() % bytes.size()] = static_cast<uint8_t>(next());
+    if (next() % 4 == 0) bytes.resize(next() % bytes.size());
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    try {
+      Vocabulary v = Vocabulary::from_gguf(path);
+      ASSERT_GT(v.size(), 0);
+      ++loaded;
+    } catch (const VocabularyError&) {
+      ++rejected;
+    }
+  }
+  fs::remove(path);
+  std::printf("[ fuzz     ] %d loaded, %d rejected\n", loaded, rejected);
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(loaded, 0);
+}
+
 }  // namespace
 }  // namespace stencil

@@ -409,6 +409,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "syntax error"},
         ErrorCase{"BadEscape", R"({"model": {"vocab": {"a\q": 0}}})", "", "tokenizer.json:1:25", "forbidden character after backslash"},
         ErrorCase{"TopLevelArray", R"([1, 2])", "", "tokenizer.json: /", "top level must be an object"},
+        ErrorCase{"TopLevelString", R"("model")", "", "tokenizer.json: /", "top level must be an object"},
+        ErrorCase{"TopLevelNumber", "5", "", "tokenizer.json: /", "top level must be an object"},
         ErrorCase{"NoModel", R"({"version": "1.0"})", "", "tokenizer.json: /model", "no \"model\""},
         ErrorCase{"NoVocab", R"({"model": {"type": "BPE", "merges": []}})", "", "tokenizer.json: /model/vocab",
                   "no \"vocab\""},
@@ -477,6 +479,46 @@ TEST(TokenizerJsonTest, ConfigBesideTheFileIsRead) {
     EXPECT_EQ(e.location(), (dir / "tokenizer_config.json").string() + ": /eos_token");
   }
   fs::remove_all(dir);
+}
+
+// Random byte flips of a small tokenizer.json (and its config): each either loads or
+// throws VocabularyError, and the fast and SAX paths always agree on which.
+TEST(TokenizerJsonTest, RandomCorruptionNeverCrashes) {
+  const std::string good =
+      R"({"added_tokens": [{"id": 3, "content": "<|eot_id|>", "special": true}], "decoder": {"type": "ByteLevel"},)"
+      R"( "model": {"type": "BPE", "vocab": {"a": 0, "\u0120b": 1, "c\"d": 2}, "merges": ["a b", ["c", "d"]]}})";
+  const std::string config = R"({"eos_token": {"content": "<|eot_id|>"}, "x": [1, 2.5e3, null, true]})";
+  const std::string alphabet = "{}[]\",:0123456789.-eE\\u \n tfnl\xC4\xA0\xFF";
+  uint64_t state = 987654321;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  int loaded = 0, rejected = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    std::string json = good, cfg = config;
+    std::string& target = (next() % 4 == 0) ? cfg : json;
+    int flips = 1 + next() % 3;
+    for (int k = 0; k < flips; ++k) target[next() % target.size()] = alphabet[next() % alphabet.size()];
+    bool fast_ok = true, slow_ok = true;
+    uint64_t fast_digest = 0, slow_digest = 0;
+    try {
+      fast_digest = vocabulary_digest(Vocabulary::from_tokenizer_json_text(json, cfg));
+    } catch (const VocabularyError&) {
+      fast_ok = false;
+    }
+    try {
+      slow_digest = vocabulary_digest(vocab::tokenizer_json_sax_path(json, cfg, {}));
+    } catch (const VocabularyError&) {
+      slow_ok = false;
+    }
+    ASSERT_EQ(fast_ok, slow_ok) << json << "\n" << cfg;
+    ASSERT_EQ(fast_digest, slow_digest) << json << "\n" << cfg;
+    (fast_ok ? loaded : rejected)++;
+  }
+  std::printf("[ fuzz     ] %d loaded, %d rejected\n", loaded, rejected);
+  EXPECT_GT(loaded, 0);
+  EXPECT_GT(rejected, 0);
 }
 
 // ---- from_tokens ----
