@@ -65,7 +65,11 @@ void BM_CompileBuiltinJson(benchmark::State& state) {
   stencil::Compiler compiler(*v, options);
   for (auto _ : state) benchmark::DoNotOptimize(compiler.compile_builtin_json().stats().rules);
 }
-BENCHMARK(BM_CompileBuiltinJson)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_CompileBuiltinJson)
+    ->DenseRange(0, 2)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
 
 void BM_CompileSchema(benchmark::State& state) {
   const stencil::Compiler* c = llama3_compiler();

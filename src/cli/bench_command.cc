@@ -12,15 +12,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/constraint.h"
@@ -120,8 +119,9 @@ int run(const ParsedArgs& a) {
   auto tokenizer = make_text_tokenizer(*tokenizer_path, vocab);
   const double tokenizer_load_ms = ms_since(t0);
   if (!tokenizer->is_real()) {
-    std::fprintf(stderr, "stencil bench: note: this build has no tokenizer; instances are tokenized by greedy "
-                         "longest match over the vocabulary, not as the model would\n");
+    std::fprintf(stderr,
+                 "stencil bench: note: this build has no tokenizer; instances are tokenized by greedy "
+                 "longest match over the vocabulary, not as the model would\n");
   }
   t0 = std::chrono::steady_clock::now();
   Compiler compiler = make_compiler(vocab, a.constraint);
@@ -132,7 +132,8 @@ int run(const ParsedArgs& a) {
   const std::clock_t cpu0 = std::clock();
   CompiledGrammar g = compile_constraint(compiler, a.constraint);
   compile_ms.push_back(g.stats().compile_ms);
-  for (int64_t i = 1; i < compile_runs; ++i) compile_ms.push_back(compile_constraint(compiler, a.constraint).stats().compile_ms);
+  for (int64_t i = 1; i < compile_runs; ++i)
+    compile_ms.push_back(compile_constraint(compiler, a.constraint).stats().compile_ms);
   const double compile_cpu_ms =
       1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC / static_cast<double>(compile_runs);
 
@@ -208,8 +209,8 @@ int run(const ParsedArgs& a) {
     std::cout << out.dump() << "\n";
   } else {
     std::printf("instances:          %zu (%lld rejected)\n", texts.size(), static_cast<long long>(rejected));
-    std::printf("tokens:             %lld (%zu masks, one more per instance for EOS)\n",
-                static_cast<long long>(tokens), mask_us.size());
+    std::printf("tokens:             %lld (%zu masks, one more per instance for EOS)\n", static_cast<long long>(tokens),
+                mask_us.size());
     std::printf("mask us:            mean %.2f  p50 %.2f  p99 %.2f  max %.2f\n", mask_s.mean, mask_s.p50, mask_s.p99,
                 mask_s.max);
     std::printf("masks over 50 us:   %lld; over 1 ms: %lld%s\n", static_cast<long long>(over_50us),
@@ -230,7 +231,9 @@ int run(const ParsedArgs& a) {
 const Command& bench_command() {
   static const Command c{
       "bench", "time next-token masks over a JSON-lines file of instances", kHelp,
-      CommandSpec{{"--tokenizer", "--instances", "--output", "--compile-runs", "--max-instances", "--repeat"}, {}, 0, true}, run};
+      CommandSpec{
+          {"--tokenizer", "--instances", "--output", "--compile-runs", "--max-instances", "--repeat"}, {}, 0, true},
+      run};
   return c;
 }
 

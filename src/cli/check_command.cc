@@ -7,9 +7,8 @@
 // One final "\n" (or "\r\n") is forgiven when the text matches without it, so
 // `echo '{...}' | stencil check ...` and files ending in a newline work.
 #include <cstdio>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/constraint.h"
@@ -85,8 +84,7 @@ void report_byte_failure(std::string_view text, const ByteResult& r) {
     std::snprintf(hex, sizeof hex, "0x%02x", b);
     const size_t from = r.offset >= 20 ? r.offset - 20 : 0;
     std::fprintf(stderr, "stencil check: no match at %s: byte %s is not allowed after %s\n",
-                 describe_position(text, r.offset).c_str(), hex,
-                 quoted(text.substr(from, r.offset - from)).c_str());
+                 describe_position(text, r.offset).c_str(), hex, quoted(text.substr(from, r.offset - from)).c_str());
   } else {
     std::fprintf(stderr, "stencil check: no match at %s: the text ends too early (at least %d more bytes needed)\n",
                  describe_position(text, r.offset).c_str(), r.needed);
@@ -119,10 +117,11 @@ int check_tokens(const CompiledGrammar& g, const std::string& tokenizer_path, co
     if (decoded == " " + text && check_bytes(g, decoded).ok) {
       std::fprintf(stderr, "stencil check: note: the tokenizer adds a leading space; it is part of the token check\n");
     } else {
-      std::fprintf(stderr,
-                   "stencil check: note: the tokenizer's tokens do not spell the text exactly (%s); only the bytes "
-                   "were checked\n",
-                   decoded == " " + text ? "it adds a leading space the constraint does not allow" : "a lossy encoding");
+      std::fprintf(
+          stderr,
+          "stencil check: note: the tokenizer's tokens do not spell the text exactly (%s); only the bytes "
+          "were checked\n",
+          decoded == " " + text ? "it adds a leading space the constraint does not allow" : "a lossy encoding");
       return 0;
     }
   }
@@ -135,11 +134,10 @@ int check_tokens(const CompiledGrammar& g, const std::string& tokenizer_path, co
     const bool in_mask = mask.allowed(id);
     const bool accepted = m.accept_token(id);
     if (!in_mask || !accepted) {
-      std::fprintf(stderr,
-                   "stencil check: no match: token %zu of %zu (id %d, %s) at %s is %s, although the bytes match\n",
-                   i + 1, ids.size(), id, quoted(vocab.token_bytes(id)).c_str(),
-                   describe_position(decoded, offset).c_str(),
-                   in_mask ? "in the mask but not accepted" : (accepted ? "accepted but not in the mask" : "not allowed"));
+      std::fprintf(
+          stderr, "stencil check: no match: token %zu of %zu (id %d, %s) at %s is %s, although the bytes match\n",
+          i + 1, ids.size(), id, quoted(vocab.token_bytes(id)).c_str(), describe_position(decoded, offset).c_str(),
+          in_mask ? "in the mask but not accepted" : (accepted ? "accepted but not in the mask" : "not allowed"));
       return 1;
     }
     offset += vocab.token_bytes(id).size();

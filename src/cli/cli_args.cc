@@ -125,8 +125,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const CommandSpec& s
       out.values[name] = value;
     }
   }
-  if (json_options_given && (out.constraint.kind == ConstraintKind::kGrammar ||
-                             out.constraint.kind == ConstraintKind::kRegex)) {
+  if (json_options_given &&
+      (out.constraint.kind == ConstraintKind::kGrammar || out.constraint.kind == ConstraintKind::kRegex)) {
     throw UsageError(json_option_name + " applies to --schema and --json only");
   }
   return out;

@@ -22,13 +22,13 @@ int run_generate(const ParsedArgs&) {
 
 const Command& generate_command() {
   // Fails the same way whatever it is given, --help included (scripts/demo tests `generate --help`).
-  static const Command c{"generate", "model + constraint -> text (not built yet)", kGenerateHelp,
-                         CommandSpec{{"--model", "--prompt", "--max-tokens", "--temperature", "--seed", "--output"},
-                                     {},
-                                     0,
-                                     true},
-                         run_generate,
-                         /*built=*/false};
+  static const Command c{
+      "generate",
+      "model + constraint -> text (not built yet)",
+      kGenerateHelp,
+      CommandSpec{{"--model", "--prompt", "--max-tokens", "--temperature", "--seed", "--output"}, {}, 0, true},
+      run_generate,
+      /*built=*/false};
   return c;
 }
 

@@ -30,7 +30,8 @@ Vocabulary load_vocabulary(const std::string& path);
 // A Compiler for `vocab` whose JSON options are the constraint's (--whitespace ... apply to --json too).
 Compiler make_compiler(const Vocabulary& vocab, const ConstraintSpec& spec);
 
-// Compiles the constraint with a compiler from make_compiler(..., spec). Throws stencil::Error (GrammarError, SchemaError ...).
+// Compiles the constraint with a compiler from make_compiler(..., spec). Throws stencil::Error (GrammarError,
+// SchemaError ...).
 CompiledGrammar compile_constraint(const Compiler& compiler, const ConstraintSpec& spec);
 
 // Text -> token ids the way a model would see them.

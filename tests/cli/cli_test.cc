@@ -4,6 +4,7 @@
 // and tokens), sample (determinism, validity re-checked by `stencil check` and by
 // independent oracles: nlohmann::json for JSON, RE2 for regexes) and bench.
 // Tests that need a real tokenizer skip when the decompressed data is absent.
+#include <gtest/gtest.h>
 #include <re2/re2.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,12 +12,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -98,8 +97,12 @@ std::string tokenizer_path(const std::string& name) {
   return std::string(STENCIL_DATA_DIR) + "/tokenizers/" + name + "/tokenizer.json";
 }
 
-#define REQUIRE_TOKENIZER(path)                                                                         \
-  if (!fs::exists(path)) GTEST_SKIP() << path << " is missing (run scripts/prepare-data on this build)"
+#define REQUIRE_TOKENIZER(path)                                                       \
+  do {                                                                                \
+    if (!fs::exists(path)) {                                                          \
+      GTEST_SKIP() << path << " is missing (run scripts/prepare-data on this build)"; \
+    }                                                                                 \
+  } while (0)
 
 // ---- exit codes and messages, no tokenizer needed ----
 
@@ -118,8 +121,12 @@ TEST_P(ExitCodes, ExitCodeAndMessage) {
   const ExitCase& c = GetParam();
   Result r = run(c.args, c.input);
   EXPECT_EQ(r.rc, c.rc) << c.name << "\nstdout: " << r.out << "\nstderr: " << r.err;
-  if (!c.out_has.empty()) EXPECT_NE(r.out.find(c.out_has), std::string::npos) << c.name << " stdout: " << r.out;
-  if (!c.err_has.empty()) EXPECT_NE(r.err.find(c.err_has), std::string::npos) << c.name << " stderr: " << r.err;
+  if (!c.out_has.empty()) {
+    EXPECT_NE(r.out.find(c.out_has), std::string::npos) << c.name << " stdout: " << r.out;
+  }
+  if (!c.err_has.empty()) {
+    EXPECT_NE(r.err.find(c.err_has), std::string::npos) << c.name << " stderr: " << r.err;
+  }
 }
 
 const ExitCase kExitCases[] = {
@@ -152,7 +159,12 @@ const ExitCase kExitCases[] = {
     {"dump_with_json_output", {"compile", "--json", "--output", "json", "--dump"}, "", 2, "", "--dump cannot"},
     {"sample_needs_tokenizer", {"sample", "--regex", "a"}, "", 2, "", "--tokenizer is required"},
     {"sample_bad_count", {"sample", "--regex", "a", "--tokenizer", "t.json", "--count", "x"}, "", 2, "", "--count"},
-    {"sample_negative_count", {"sample", "--regex", "a", "--tokenizer", "t.json", "--count", "-1"}, "", 2, "", "--count"},
+    {"sample_negative_count",
+     {"sample", "--regex", "a", "--tokenizer", "t.json", "--count", "-1"},
+     "",
+     2,
+     "",
+     "--count"},
     {"bench_needs_instances", {"bench", "--json", "--tokenizer", "t.json"}, "", 2, "", "--instances is required"},
     {"check_match", {"check", "--regex", "[a-c]+x"}, "abx", 0, "match: 3 bytes", ""},
     {"check_match_stdin_dash", {"check", "--regex", "[a-c]+x", "-"}, "abx", 0, "match", ""},
@@ -163,12 +175,24 @@ const ExitCase kExitCases[] = {
     {"check_line_column", {"check", "--json"}, "{\"a\":\n [1, x]}", 1, "", "line 2, column 6"},
     {"check_json", {"check", "--json"}, "{\"a\": [1, 2.5e3, true, null, \"\\u00e9\"]}", 0, "match", ""},
     {"check_json_bad", {"check", "--json"}, "{\"a\": }", 1, "", "byte offset 6"},
-    {"check_schema", {"check", "--schema", kWeather}, R"({"location": "Paris, France", "unit": "celsius", "days": 3})",
-     0, "match", ""},
-    {"check_schema_enum", {"check", "--schema", kWeather}, R"({"location": "Paris", "unit": "kelvin", "days": 3})", 1,
-     "", "no match"},
-    {"check_schema_extra_property", {"check", "--schema", kWeather},
-     R"({"location": "Paris", "unit": "celsius", "days": 3, "x": 1})", 1, "", "no match"},
+    {"check_schema",
+     {"check", "--schema", kWeather},
+     R"({"location": "Paris, France", "unit": "celsius", "days": 3})",
+     0,
+     "match",
+     ""},
+    {"check_schema_enum",
+     {"check", "--schema", kWeather},
+     R"({"location": "Paris", "unit": "kelvin", "days": 3})",
+     1,
+     "",
+     "no match"},
+    {"check_schema_extra_property",
+     {"check", "--schema", kWeather},
+     R"({"location": "Paris", "unit": "celsius", "days": 3, "x": 1})",
+     1,
+     "",
+     "no match"},
     {"check_two_files", {"check", "--regex", "a", "f1", "f2"}, "", 2, "", "unexpected argument 'f2'"},
     {"check_missing_file", {"check", "--regex", "a", "/nonexistent/text"}, "", 2, "", "/nonexistent/text"},
 };
@@ -244,7 +268,9 @@ const JsonCase kJsonCases[] = {
     {"regex_ok", {"--regex", "[0-9]{3}"}, true, ""},
     {"schema_ok", {"--schema", kWeather}, true, ""},
     {"regex_error", {"--regex", "(ab"}, false, "1:"},
-    {"schema_unknown_type", {"--schema", R"(SCHEMA:{"type":"object","properties":{"a":{"type":"strang"}}})"}, false,
+    {"schema_unknown_type",
+     {"--schema", R"(SCHEMA:{"type":"object","properties":{"a":{"type":"strang"}}})"},
+     false,
      "/properties/a"},
     {"schema_not_json", {"--schema", "SCHEMA:{\"type\": "}, false, ""},
     {"missing_schema_file", {"--schema", "/nonexistent/s.json"}, false, "/nonexistent/s.json"},
@@ -322,7 +348,9 @@ const SampleCase kSampleCases[] = {
     {"json_compact", {"--json", "--whitespace", "compact"}, SampleCase::kJson, ""},
     {"schema_weather", {"--schema", kWeather}, SampleCase::kJson, ""},
     {"regex_date", {"--regex", "[0-9]{4}-[0-9]{2}-[0-9]{2}"}, SampleCase::kRegex, "[0-9]{4}-[0-9]{2}-[0-9]{2}"},
-    {"regex_words", {"--regex", "(yes|no|maybe)( and (yes|no|maybe)){0,5}"}, SampleCase::kRegex,
+    {"regex_words",
+     {"--regex", "(yes|no|maybe)( and (yes|no|maybe)){0,5}"},
+     SampleCase::kRegex,
      "(yes|no|maybe)( and (yes|no|maybe)){0,5}"},
 };
 
