@@ -202,6 +202,40 @@ class Emitter {
     return g_.choice(alts);
   }
 
+  bool pairwise_disjoint(const std::vector<NodeId>& nodes) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      for (size_t j = i + 1; j < nodes.size(); ++j) {
+        if (!r_.provably_disjoint(nodes[i], nodes[j])) return false;
+      }
+    }
+    return true;
+  }
+
+  // Branches (each already AND the rest of the node) with one property, declared by all of them with
+  // pairwise disjoint schemas, made required in each; nullopt if there is no such property.
+  std::optional<std::vector<NodeId>> require_discriminator(const std::vector<NodeId>& branches) {
+    if (branches.size() < 2) return std::nullopt;
+    std::vector<NodeId> flat;
+    for (NodeId b : branches) flat.push_back(r_.flatten(b));
+    for (const auto& [name, unused] : r_.arena().at(flat[0]).properties) {
+      std::vector<NodeId> schemas;
+      for (NodeId f : flat) {
+        auto ks = r_.key_schema(r_.arena().at(f), name);
+        if (!ks) break;
+        schemas.push_back(*ks);
+      }
+      if (schemas.size() != flat.size() || !pairwise_disjoint(schemas)) continue;
+      Node req;
+      req.pointer = r_.arena().at(flat[0]).pointer;
+      req.required = {name};
+      const NodeId req_id = r_.arena().add(std::move(req));
+      std::vector<NodeId> out;
+      for (NodeId b : branches) out.push_back(r_.conjunction(b, req_id));
+      if (pairwise_disjoint(out)) return out;
+    }
+    return std::nullopt;
+  }
+
   static bool type_allows(uint8_t types, const Json& v) {
     switch (v.type()) {
       case Json::value_t::null: return types & kNull;
@@ -240,6 +274,14 @@ class Emitter {
         // Every pair of branches (each AND the rest of the node) must be provably disjoint.
         std::vector<NodeId> with_base;
         for (NodeId b : group) with_base.push_back(r_.conjunction(base_id, b));
+        if (!pairwise_disjoint(with_base)) {
+          // A discriminator that is merely optional (`"category": {"const": ...}` not required): making it
+          // required in every branch keeps only documents that match exactly one branch (sound, smaller).
+          if (auto strengthened = require_discriminator(with_base)) {
+            for (size_t i = 0; i < group.size(); ++i) strengthened_[{id, group[i]}] = (*strengthened)[i];
+            with_base = *strengthened;
+          }
+        }
         bool ok = true;
         for (size_t i = 0; i < with_base.size() && ok; ++i) {
           for (size_t j = i + 1; j < with_base.size() && ok; ++j) {
@@ -258,7 +300,8 @@ class Emitter {
       for (const auto& c : combos) {
         for (NodeId b : group) {
           auto x = c;
-          x.push_back(b);
+          auto st = strengthened_.find({id, b});
+          x.push_back(st != strengthened_.end() ? st->second : b);
           next.push_back(std::move(x));
         }
       }
@@ -795,6 +838,7 @@ class Emitter {
   std::map<std::pair<NodeId, int>, RuleId> rules_;
   std::map<int, RuleId> any_rules_;
   std::map<NodeId, NodeId> distribute_base_;  // node with anyOf/oneOf -> the node without them
+  std::map<std::pair<NodeId, NodeId>, NodeId> strengthened_;  // (node, oneOf branch) -> branch with its discriminator required
   struct Work {
     RuleId rule;
     NodeId node;

@@ -242,6 +242,16 @@ TEST(SchemaKeywords, LenientIgnoresWithWarning) {
   EXPECT_TRUE(grammar::recognizes(sg.grammar, "1.5"));
 }
 
+TEST(SchemaKeywords, OneOfOptionalDiscriminatorBecomesRequired) {
+  // {"url":"x"} matches every branch, so it is invalid: the grammar must not produce it.
+  check_case({R"({"type":"object","additionalProperties":false,"required":["url"],
+                 "properties":{"category":{"enum":["a","b"]},"url":{"type":"string"}},
+                 "oneOf":[{"properties":{"category":{"const":"a"}}},{"properties":{"category":{"const":"b"}}}]})",
+              {"{\"category\":\"a\",\"url\":\"x\"}", "{\"category\":\"b\",\"url\":\"x\"}"},
+              {"{\"url\":\"x\"}", "{\"category\":\"c\",\"url\":\"x\"}"}},
+             compact());
+}
+
 TEST(SchemaKeywords, OneOfDisjointByDiscriminator) {
   check_case({R"({"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]},
                              {"type":"object","properties":{"kind":{"const":"b"},"y":{"type":"string"}},"required":["kind"]}]})",
