@@ -14,6 +14,7 @@
 // the pre-tokenizer regexes run on RE2's Unicode tables, which follow the regex where llama.cpp's
 // own regex engine splits at combining marks (o200k on Devanagari/Thai).
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "grammar/utf8.h"
@@ -158,6 +159,8 @@ void Tokenizer::Impl::index_specials() {
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".gguf") == 0) return from_gguf(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return from_tokenizer_json(path + "/tokenizer.json");
   return from_tokenizer_json(path);
 }
 

@@ -179,6 +179,8 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
     t->bytes.assign(static_cast<size_t>(n), std::string());
     t->attrs.assign(static_cast<size_t>(n), TokenAttr::kUnused);
     t->byte_ids.fill(-1);
+    t->piece_to_id.reserve(static_cast<size_t>(n));
+    t->text_to_id.reserve(static_cast<size_t>(n));
 
     std::string decoded;
     for (const auto& [k, v] : vocab.items()) {
@@ -218,7 +220,7 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
     // Merges: "a b" or ["a", "b"]; ranks in file order.
     const json& merges = model.at("merges");
     t->merges.reserve(merges.size());
-    std::string left, right, ld, rd;
+    std::string left, right, ld, rd, joined;
     for (size_t r = 0; r < merges.size(); ++r) {
       const json& m = merges[r];
       if (m.is_string()) {
@@ -240,7 +242,8 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
         ld = left;
         rd = right;
       }
-      const auto a = t->piece_to_id.find(ld), b = t->piece_to_id.find(rd), c = t->piece_to_id.find(ld + rd);
+      joined.assign(ld).append(rd);
+      const auto a = t->piece_to_id.find(ld), b = t->piece_to_id.find(rd), c = t->piece_to_id.find(joined);
       if (a == t->piece_to_id.end() || b == t->piece_to_id.end() || c == t->piece_to_id.end()) continue;
       const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a->second)) << 32) | static_cast<uint32_t>(b->second);
       t->merges.emplace(key, Impl::Merge{static_cast<int32_t>(r), c->second});  // first (lowest) rank wins

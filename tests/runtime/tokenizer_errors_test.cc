@@ -109,6 +109,7 @@ TEST(TokenizerErrorsTest, MalformedTokenizerJson) {
 
 TEST(TokenizerErrorsTest, MissingAndTruncatedFiles) {
   EXPECT_THROW(Tokenizer::from_file("/nonexistent/tokenizer.json"), VocabularyError);
+  EXPECT_THROW(Tokenizer::from_file(::testing::TempDir()), VocabularyError);  // a folder without tokenizer.json
   EXPECT_THROW(Tokenizer::from_file("/nonexistent/model.gguf"), VocabularyError);
   const std::string src = testing::tokenizer_path("gpt2.gguf");
   if (src.empty()) GTEST_SKIP() << "gpt2 GGUF absent";
@@ -125,6 +126,14 @@ TEST(TokenizerErrorsTest, MissingAndTruncatedFiles) {
     }
   }
   std::filesystem::remove(tmp);
+}
+
+TEST(TokenizerFileTest, AFolderMeansItsTokenizerJson) {
+  const std::string json = testing::tokenizer_path("smollm2");
+  if (json.empty()) GTEST_SKIP() << "smollm2 tokenizer.json absent";
+  const Tokenizer t = Tokenizer::from_file(json.substr(0, json.size() - std::string("/tokenizer.json").size()));
+  EXPECT_EQ(t.size(), 49152);
+  EXPECT_EQ(t.encode("Hello world"), (std::vector<int32_t>{19556, 905}));
 }
 
 }  // namespace

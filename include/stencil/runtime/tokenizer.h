@@ -58,7 +58,8 @@ class Tokenizer {
   static Tokenizer from_tokenizer_json_text(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {});
   // Reads tokenizer.ggml.* from a GGUF file (model "gpt2" or "llama"). Throws VocabularyError.
   static Tokenizer from_gguf(const std::string& path);
-  // *.gguf -> from_gguf, otherwise from_tokenizer_json.
+  // *.gguf -> from_gguf; a folder (Hugging Face model folder) -> its tokenizer.json; otherwise
+  // from_tokenizer_json.
   static Tokenizer from_file(const std::string& path);
 
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
