@@ -5,9 +5,22 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <new>
 #include <vector>
+
+// Counts heap allocations in this test binary, to check that sample() does not allocate.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace stencil {
 namespace {
@@ -194,6 +207,29 @@ TEST(SamplerTest, RepetitionPenaltyOverAWindow) {
   Sampler once({.temperature = 0.0f, .repetition_penalty = 1.1f, .repetition_window = 8});
   for (int i = 0; i < 4; ++i) once.accept(0);
   EXPECT_EQ(once.sample(std::vector<float>{2.0f, 1.7f}).token, 0);  // 1.82 > 1.7
+}
+
+TEST(SamplerTest, SampleDoesNotAllocate) {
+  constexpr int32_t kVocab = 50000;
+  std::vector<float> logits(kVocab);
+  for (int32_t i = 0; i < kVocab; ++i) logits[static_cast<size_t>(i)] = i % 3 == 0 ? -kInf : static_cast<float>(std::cos(i) * 4);
+  const SamplerOptions variants[] = {{.temperature = 0.0f, .repetition_penalty = 1.2f},
+                                     {.temperature = 0.7f, .top_k = 40, .top_p = 0.9f, .min_p = 0.05f,
+                                      .repetition_penalty = 1.1f, .repetition_window = 16}};
+  for (const SamplerOptions& o : variants) {
+    Sampler s(o, kVocab);
+    for (int i = 0; i < 20; ++i) s.accept(i * 7);
+    const long before = g_allocations.load();
+    int32_t sum = 0;
+    for (int i = 0; i < 50; ++i) {
+      const SampleResult r = s.sample(logits);
+      sum += r.token;
+      s.accept(r.token);
+    }
+    const long after = g_allocations.load();
+    EXPECT_EQ(after, before) << "sample()/accept() allocated";
+    EXPECT_GT(sum, 0);
+  }
 }
 
 TEST(SamplerTest, PositiveInfinityTakesAllTheMass) {
