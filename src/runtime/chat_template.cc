@@ -6,6 +6,7 @@
 #include <string>
 
 #include "stencil/errors.h"
+#include "stencil/runtime/tokenizer.h"
 
 namespace stencil {
 namespace {
@@ -95,6 +96,23 @@ ChatTemplate ChatTemplate::detect(std::string_view t, std::string_view bos_token
     c.format_ = ChatFormat::kPlain;
     c.warning_ = t.empty() ? "the model has no chat template; using a plain \"User: ... Assistant:\" prompt"
                            : "unrecognised chat template; using a plain \"User: ... Assistant:\" prompt";
+  }
+  return c;
+}
+
+ChatTemplate ChatTemplate::for_tokenizer(const Tokenizer& tok) {
+  const std::string bos(tok.bos_id() >= 0 ? tok.token_text(tok.bos_id()) : std::string_view());
+  const std::string eos(tok.eos_ids().empty() ? std::string_view() : tok.token_text(tok.eos_ids()[0]));
+  ChatTemplate c = detect(tok.chat_template(), bos, eos);
+  if (!tok.chat_template().empty() || c.format_ != ChatFormat::kPlain) return c;
+  static constexpr std::pair<std::string_view, std::string_view> kMarkers[] = {
+      {"<|im_start|>", "chatml"}, {"<|start_header_id|>", "llama3"}, {"<start_of_turn>", "gemma"}};
+  for (const auto& [marker, name] : kMarkers) {
+    if (tok.find_token(marker) < 0) continue;
+    ChatTemplate guessed = named(name, bos, eos);
+    guessed.warning_ = "the model has no chat template; guessed the " + std::string(name) + " format from its " +
+                       std::string(marker) + " token";
+    return guessed;
   }
   return c;
 }

@@ -184,5 +184,30 @@ TEST(ChatTemplateTokenizerTest, RenderedPromptEncodesSpecialTokens) {
   EXPECT_TRUE(tok->is_eos(151645));  // <|im_end|> ends the turn
 }
 
+TEST(ChatTemplateTokenizerTest, ForTokenizer) {
+  const std::vector<ChatMessage> msgs = {{"user", "Hi"}};
+  if (const Tokenizer* tok = testing::load_tokenizer("llama3")) {
+    const ChatTemplate t = ChatTemplate::for_tokenizer(*tok);
+    EXPECT_EQ(t.format(), ChatFormat::kLlama3);
+    EXPECT_TRUE(t.warning().empty());
+    EXPECT_TRUE(t.renders_bos());
+    EXPECT_EQ(t.render(msgs), "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+                              "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  }
+  if (const Tokenizer* tok = testing::load_tokenizer("smollm2")) {  // no tokenizer_config.json in shared/
+    const ChatTemplate t = ChatTemplate::for_tokenizer(*tok);
+    EXPECT_EQ(t.format(), ChatFormat::kChatML);
+    EXPECT_NE(t.warning().find("guessed"), std::string::npos) << t.warning();
+  }
+  if (const Tokenizer* tok = testing::load_tokenizer("stories260k")) {  // a story model: no template, no markers
+    const ChatTemplate t = ChatTemplate::for_tokenizer(*tok);
+    EXPECT_EQ(t.format(), ChatFormat::kPlain);
+    EXPECT_FALSE(t.warning().empty());
+  }
+  if (testing::load_tokenizer("llama3") == nullptr && testing::load_tokenizer("stories260k") == nullptr) {
+    GTEST_SKIP() << "no tokenizer data";
+  }
+}
+
 }  // namespace
 }  // namespace stencil

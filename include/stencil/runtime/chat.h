@@ -29,6 +29,8 @@
 
 namespace stencil {
 
+class Tokenizer;
+
 struct ChatMessage {
   std::string role;  // "system", "user" or "assistant"
   std::string content;
@@ -44,6 +46,10 @@ class ChatTemplate {
   // or unknown template gives kPlain with a warning.
   static ChatTemplate detect(std::string_view template_text, std::string_view bos_token = {},
                              std::string_view eos_token = {});
+  // The template of a model's tokenizer (Tokenizer::chat_template()), with its BOS/EOS texts. When
+  // the model carries no template but its vocabulary has a family's marker tokens (<|im_start|>,
+  // <|start_header_id|>, <start_of_turn>), that family is used, with a warning saying it was guessed.
+  static ChatTemplate for_tokenizer(const Tokenizer& tokenizer);
   // By name: "raw", "plain", "chatml", "llama3", "mistral", "llama2", "gemma", "deepseek".
   // Throws ArgumentError for any other name.
   static ChatTemplate named(std::string_view name, std::string_view bos_token = {}, std::string_view eos_token = {});
