@@ -52,10 +52,18 @@ void gemm_float(const void* w, size_t wrb, const void* x, size_t xrb, float* y, 
     const char* w1 = w0 + wrb;
     const char* w2 = w1 + wrb;
     const char* w3 = w2 + wrb;
+    // Prefetch the next group of 4 rows (contiguous after this one) spread over the k loop.
+    const char* next = wb + (r + 4) * wrb;
+    const bool prefetch = r + 8 <= nr && n16 > 0;
+    const size_t step = prefetch ? 4 * wrb / (n16 / 16) : 0;
     for (int t = 0; t < nt; ++t) {
       const float* xt = reinterpret_cast<const float*>(static_cast<const char*>(x) + t * xrb);
       __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
       for (int k = 0; k < n16; k += 16) {
+        if (prefetch && t == 0) {
+          const char* p = next + (k / 16) * step;
+          for (size_t o = 0; o < step + 64; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
+        }
         const __m512 xv = _mm512_loadu_ps(xt + k);
         a0 = _mm512_fmadd_ps(L::load16(w0, k), xv, a0);
         a1 = _mm512_fmadd_ps(L::load16(w1, k), xv, a1);
