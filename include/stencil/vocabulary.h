@@ -54,7 +54,8 @@ class Vocabulary {
   // (location "path: /json/pointer", or "path:line:column" for invalid JSON).
   static Vocabulary from_tokenizer_json(const std::string& path, const VocabularyOptions& options = {});
   // Same, from the text of a tokenizer.json (and optionally of its tokenizer_config.json).
-  static Vocabulary from_tokenizer_json_text(std::string_view tokenizer_json, std::string_view tokenizer_config_json = {},
+  static Vocabulary from_tokenizer_json_text(std::string_view tokenizer_json,
+                                             std::string_view tokenizer_config_json = {},
                                              const VocabularyOptions& options = {});
   // Reads tokenizer.ggml.tokens / token_type / eos_token_id (and eot/eom ids) from a GGUF file.
   // Only the header is read (memory-mapped). Token types: normal and user-defined are

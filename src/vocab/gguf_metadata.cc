@@ -91,25 +91,50 @@ class Reader {
     v.type = type;
     v.offset = pos_;
     switch (type) {
-      case ValueType::kUint8: v.u = read<uint8_t>("uint8 value"); break;
-      case ValueType::kInt8: v.i = read<int8_t>("int8 value"); break;
-      case ValueType::kUint16: v.u = read<uint16_t>("uint16 value"); break;
-      case ValueType::kInt16: v.i = read<int16_t>("int16 value"); break;
-      case ValueType::kUint32: v.u = read<uint32_t>("uint32 value"); break;
-      case ValueType::kInt32: v.i = read<int32_t>("int32 value"); break;
-      case ValueType::kUint64: v.u = read<uint64_t>("uint64 value"); break;
-      case ValueType::kInt64: v.i = read<int64_t>("int64 value"); break;
-      case ValueType::kFloat32: v.f = read<float>("float32 value"); break;
-      case ValueType::kFloat64: v.f = read<double>("float64 value"); break;
+      case ValueType::kUint8:
+        v.u = read<uint8_t>("uint8 value");
+        break;
+      case ValueType::kInt8:
+        v.i = read<int8_t>("int8 value");
+        break;
+      case ValueType::kUint16:
+        v.u = read<uint16_t>("uint16 value");
+        break;
+      case ValueType::kInt16:
+        v.i = read<int16_t>("int16 value");
+        break;
+      case ValueType::kUint32:
+        v.u = read<uint32_t>("uint32 value");
+        break;
+      case ValueType::kInt32:
+        v.i = read<int32_t>("int32 value");
+        break;
+      case ValueType::kUint64:
+        v.u = read<uint64_t>("uint64 value");
+        break;
+      case ValueType::kInt64:
+        v.i = read<int64_t>("int64 value");
+        break;
+      case ValueType::kFloat32:
+        v.f = read<float>("float32 value");
+        break;
+      case ValueType::kFloat64:
+        v.f = read<double>("float64 value");
+        break;
       case ValueType::kBool: {
         uint8_t b = read<uint8_t>("bool value");
         if (b > 1) fail("corrupt bool value " + std::to_string(b), v.offset);
         v.u = b;
         break;
       }
-      case ValueType::kString: v.str = read_string("string value"); break;
-      case ValueType::kArray: read_array(v, depth); break;
-      default: fail("unknown value type " + std::to_string(static_cast<uint32_t>(type)), v.offset);
+      case ValueType::kString:
+        v.str = read_string("string value");
+        break;
+      case ValueType::kArray:
+        read_array(v, depth);
+        break;
+      default:
+        fail("unknown value type " + std::to_string(static_cast<uint32_t>(type)), v.offset);
     }
     return v;
   }
@@ -131,8 +156,8 @@ class Reader {
     size_t count_at = pos_;
     v.count = read<uint64_t>("array length");
     size_t min_elem = fixed_size(v.elem_type);
-    if (v.elem_type == ValueType::kString) min_elem = 8;        // u64 length each
-    if (v.elem_type == ValueType::kArray) min_elem = 4 + 8;     // type + count each
+    if (v.elem_type == ValueType::kString) min_elem = 8;     // u64 length each
+    if (v.elem_type == ValueType::kArray) min_elem = 4 + 8;  // type + count each
     if (v.count > left() / min_elem) {
       fail("array length " + std::to_string(v.count) + " (of " + std::string(value_type_name(v.elem_type)) +
                ") exceeds the " + std::to_string(left()) + " bytes left: the file is truncated or corrupt",
@@ -162,8 +187,14 @@ class Reader {
 
 bool is_int_type(ValueType t) noexcept {
   switch (t) {
-    case ValueType::kUint8: case ValueType::kInt8: case ValueType::kUint16: case ValueType::kInt16:
-    case ValueType::kUint32: case ValueType::kInt32: case ValueType::kUint64: case ValueType::kInt64:
+    case ValueType::kUint8:
+    case ValueType::kInt8:
+    case ValueType::kUint16:
+    case ValueType::kInt16:
+    case ValueType::kUint32:
+    case ValueType::kInt32:
+    case ValueType::kUint64:
+    case ValueType::kInt64:
       return true;
     default:
       return false;
@@ -174,30 +205,55 @@ bool is_int_type(ValueType t) noexcept {
 
 std::string_view value_type_name(ValueType type) noexcept {
   switch (type) {
-    case ValueType::kUint8: return "uint8";
-    case ValueType::kInt8: return "int8";
-    case ValueType::kUint16: return "uint16";
-    case ValueType::kInt16: return "int16";
-    case ValueType::kUint32: return "uint32";
-    case ValueType::kInt32: return "int32";
-    case ValueType::kFloat32: return "float32";
-    case ValueType::kBool: return "bool";
-    case ValueType::kString: return "string";
-    case ValueType::kArray: return "array";
-    case ValueType::kUint64: return "uint64";
-    case ValueType::kInt64: return "int64";
-    case ValueType::kFloat64: return "float64";
+    case ValueType::kUint8:
+      return "uint8";
+    case ValueType::kInt8:
+      return "int8";
+    case ValueType::kUint16:
+      return "uint16";
+    case ValueType::kInt16:
+      return "int16";
+    case ValueType::kUint32:
+      return "uint32";
+    case ValueType::kInt32:
+      return "int32";
+    case ValueType::kFloat32:
+      return "float32";
+    case ValueType::kBool:
+      return "bool";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kArray:
+      return "array";
+    case ValueType::kUint64:
+      return "uint64";
+    case ValueType::kInt64:
+      return "int64";
+    case ValueType::kFloat64:
+      return "float64";
   }
   return "unknown";
 }
 
 size_t fixed_size(ValueType type) noexcept {
   switch (type) {
-    case ValueType::kUint8: case ValueType::kInt8: case ValueType::kBool: return 1;
-    case ValueType::kUint16: case ValueType::kInt16: return 2;
-    case ValueType::kUint32: case ValueType::kInt32: case ValueType::kFloat32: return 4;
-    case ValueType::kUint64: case ValueType::kInt64: case ValueType::kFloat64: return 8;
-    default: return 0;
+    case ValueType::kUint8:
+    case ValueType::kInt8:
+    case ValueType::kBool:
+      return 1;
+    case ValueType::kUint16:
+    case ValueType::kInt16:
+      return 2;
+    case ValueType::kUint32:
+    case ValueType::kInt32:
+    case ValueType::kFloat32:
+      return 4;
+    case ValueType::kUint64:
+    case ValueType::kInt64:
+    case ValueType::kFloat64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -206,16 +262,26 @@ bool Value::is_integer() const noexcept { return is_int_type(type); }
 int64_t Value::int_at(uint64_t index) const noexcept {
   const uint8_t* p = data + index * fixed_size(elem_type);
   switch (elem_type) {
-    case ValueType::kUint8: return load<uint8_t>(p);
-    case ValueType::kInt8: return load<int8_t>(p);
-    case ValueType::kUint16: return load<uint16_t>(p);
-    case ValueType::kInt16: return load<int16_t>(p);
-    case ValueType::kUint32: return load<uint32_t>(p);
-    case ValueType::kInt32: return load<int32_t>(p);
-    case ValueType::kUint64: return static_cast<int64_t>(load<uint64_t>(p));
-    case ValueType::kInt64: return load<int64_t>(p);
-    case ValueType::kBool: return load<uint8_t>(p);
-    default: return 0;
+    case ValueType::kUint8:
+      return load<uint8_t>(p);
+    case ValueType::kInt8:
+      return load<int8_t>(p);
+    case ValueType::kUint16:
+      return load<uint16_t>(p);
+    case ValueType::kInt16:
+      return load<int16_t>(p);
+    case ValueType::kUint32:
+      return load<uint32_t>(p);
+    case ValueType::kInt32:
+      return load<int32_t>(p);
+    case ValueType::kUint64:
+      return static_cast<int64_t>(load<uint64_t>(p));
+    case ValueType::kInt64:
+      return load<int64_t>(p);
+    case ValueType::kBool:
+      return load<uint8_t>(p);
+    default:
+      return 0;
   }
 }
 
@@ -346,9 +412,10 @@ MappedFile::MappedFile(const std::string& path, ErrorKind errors) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     int err = errno;
     ::close(fd);
-    throw_error(errors, S_ISDIR(st.st_mode) ? "is a directory, not a file" : std::string("cannot read file: ") +
-                                                                               std::strerror(err),
-                path);
+    throw_error(
+        errors,
+        S_ISDIR(st.st_mode) ? "is a directory, not a file" : std::string("cannot read file: ") + std::strerror(err),
+        path);
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {

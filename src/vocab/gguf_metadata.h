@@ -22,9 +22,9 @@
 namespace stencil::gguf {
 
 // Named limits against corrupt files (all far above what real files use).
-inline constexpr int kMaxArrayNesting = 8;                // arrays of arrays of ...
-inline constexpr uint32_t kMaxTensorDims = 8;             // GGML_MAX_DIMS is 4
-inline constexpr uint64_t kMaxStringBytes = 1ull << 30;   // one key or string value
+inline constexpr int kMaxArrayNesting = 8;               // arrays of arrays of ...
+inline constexpr uint32_t kMaxTensorDims = 8;            // GGML_MAX_DIMS is 4
+inline constexpr uint64_t kMaxStringBytes = 1ull << 30;  // one key or string value
 
 enum class ValueType : uint32_t {
   kUint8 = 0,

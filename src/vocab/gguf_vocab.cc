@@ -87,15 +87,15 @@ Vocabulary Vocabulary::from_gguf(const std::string& path, const VocabularyOption
 
   std::vector<int32_t> eos_ids;
   if (options.eos_ids.empty()) {
-    for (const char* key : {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
-                            "tokenizer.ggml.eom_token_id"}) {
+    for (const char* key :
+         {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
       std::optional<int64_t> id = meta.get_int(key);
       // llama.cpp writes -1 (or its uint32 image) for "none".
       if (!id || *id == -1 || *id == 0xFFFFFFFF) continue;
       if (*id < 0 || *id >= static_cast<int64_t>(entries.size())) {
-        meta.fail(std::to_string(*id) + " is not a token id (the file has " + std::to_string(entries.size()) +
-                      " tokens)",
-                  meta.find(key)->offset, key);
+        meta.fail(
+            std::to_string(*id) + " is not a token id (the file has " + std::to_string(entries.size()) + " tokens)",
+            meta.find(key)->offset, key);
       }
       eos_ids.push_back(static_cast<int32_t>(*id));
     }

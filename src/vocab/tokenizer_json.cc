@@ -50,9 +50,12 @@ constexpr size_t kMaxTokenizerJsonDepth = 128;
 std::string pointer_escape(std::string_view s) {
   std::string out;
   for (char c : s.substr(0, 200)) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -204,9 +207,9 @@ class TokenizerJsonHandler : public ParsedTokenizerJson {
 
   bool add_vocab(uint64_t id) {
     if (id >= static_cast<uint64_t>(kMaxVocabularySize)) {
-      return fail("vocab id " + std::to_string(id) + " exceeds kMaxVocabularySize (" +
-                      std::to_string(kMaxVocabularySize) + ")",
-                  true);
+      return fail(
+          "vocab id " + std::to_string(id) + " exceeds kMaxVocabularySize (" + std::to_string(kMaxVocabularySize) + ")",
+          true);
     }
     vocab.push_back({static_cast<uint32_t>(id), pending_name_.offset, pending_name_.size});
     return true;
@@ -259,8 +262,7 @@ class TokenizerJsonHandler : public ParsedTokenizerJson {
 
   bool start_container(bool is_array) {
     if (frames_.size() >= kMaxTokenizerJsonDepth) {
-      return fail("nesting deeper than kMaxTokenizerJsonDepth (" + std::to_string(kMaxTokenizerJsonDepth) + ")",
-                  false);
+      return fail("nesting deeper than kMaxTokenizerJsonDepth (" + std::to_string(kMaxTokenizerJsonDepth) + ")", false);
     }
     if (frames_.empty()) {
       if (is_array) return fail("the top level must be an object", false);
@@ -465,14 +467,30 @@ class FastTokenizerJsonParser {
       char e = *p_++;
       char simple = 0;
       switch (e) {
-        case '"': simple = '"'; break;
-        case '\\': simple = '\\'; break;
-        case '/': simple = '/'; break;
-        case 'b': simple = '\b'; break;
-        case 'f': simple = '\f'; break;
-        case 'n': simple = '\n'; break;
-        case 'r': simple = '\r'; break;
-        case 't': simple = '\t'; break;
+        case '"':
+          simple = '"';
+          break;
+        case '\\':
+          simple = '\\';
+          break;
+        case '/':
+          simple = '/';
+          break;
+        case 'b':
+          simple = '\b';
+          break;
+        case 'f':
+          simple = '\f';
+          break;
+        case 'n':
+          simple = '\n';
+          break;
+        case 'r':
+          simple = '\r';
+          break;
+        case 't':
+          simple = '\t';
+          break;
         case 'u': {
           uint32_t cp;
           if (!hex4(cp)) return false;
@@ -742,9 +760,9 @@ std::string config_eos_name(std::string_view config_text, const std::string& con
     // added_tokens_decoder entries nobody here needs. The callback also enforces the depth limit.
     config = json::parse(config_text.begin(), config_text.end(), [&](int depth, json::parse_event_t event, json& v) {
       if (static_cast<size_t>(depth) > kMaxTokenizerJsonDepth) {
-        throw VocabularyError("nesting deeper than kMaxTokenizerJsonDepth (" +
-                                  std::to_string(kMaxTokenizerJsonDepth) + ")",
-                              config_source);
+        throw VocabularyError(
+            "nesting deeper than kMaxTokenizerJsonDepth (" + std::to_string(kMaxTokenizerJsonDepth) + ")",
+            config_source);
       }
       if (event == json::parse_event_t::key && depth == 1) return v == "eos_token";
       return true;
@@ -807,8 +825,9 @@ Vocabulary load_tokenizer_json(std::string_view text, const std::string& source,
       auto id = a.find("id");
       if (id == a.end() || !id->is_number_unsigned()) throw_at(source, at + "/id", "id must be a non-negative integer");
       if (id->get<uint64_t>() >= static_cast<uint64_t>(kMaxVocabularySize)) {
-        throw_at(source, at + "/id", "id " + std::to_string(id->get<uint64_t>()) + " exceeds kMaxVocabularySize (" +
-                                         std::to_string(kMaxVocabularySize) + ")");
+        throw_at(source, at + "/id",
+                 "id " + std::to_string(id->get<uint64_t>()) + " exceeds kMaxVocabularySize (" +
+                     std::to_string(kMaxVocabularySize) + ")");
       }
       auto content = a.find("content");
       if (content == a.end() || !content->is_string()) throw_at(source, at + "/content", "content must be a string");
@@ -878,8 +897,7 @@ Vocabulary load_tokenizer_json(std::string_view text, const std::string& source,
       }
     }
   }
-  return Vocabulary(
-      vocab::build_vocabulary(entries, family.name, source, std::move(eos_ids), decode, options));
+  return Vocabulary(vocab::build_vocabulary(entries, family.name, source, std::move(eos_ids), decode, options));
 }
 
 }  // namespace
@@ -901,14 +919,13 @@ Vocabulary Vocabulary::from_tokenizer_json(const std::string& path, const Vocabu
 
 Vocabulary Vocabulary::from_tokenizer_json_text(std::string_view tokenizer_json, std::string_view tokenizer_config_json,
                                                 const VocabularyOptions& options) {
-  return load_tokenizer_json(tokenizer_json, "tokenizer.json", tokenizer_config_json, "tokenizer_config.json",
-                             options);
+  return load_tokenizer_json(tokenizer_json, "tokenizer.json", tokenizer_config_json, "tokenizer_config.json", options);
 }
 
 Vocabulary vocab::tokenizer_json_sax_path(std::string_view tokenizer_json, std::string_view tokenizer_config_json,
                                           const VocabularyOptions& options) {
-  return load_tokenizer_json(tokenizer_json, "tokenizer.json", tokenizer_config_json, "tokenizer_config.json",
-                             options, /*fast_path=*/false);
+  return load_tokenizer_json(tokenizer_json, "tokenizer.json", tokenizer_config_json, "tokenizer_config.json", options,
+                             /*fast_path=*/false);
 }
 
 }  // namespace stencil

@@ -64,8 +64,16 @@ int hex_value(char c) noexcept {
 }
 
 constexpr std::string_view kWellKnownEos[] = {
-    "<|eot_id|>",    "<|eom_id|>", "<|end_of_text|>", "<|endoftext|>", "<|im_end|>", "<end_of_turn>",
-    "<eos>",         "</s>",       "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",  // DeepSeek
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|end_of_text|>",
+    "<|endoftext|>",
+    "<|im_end|>",
+    "<end_of_turn>",
+    "<eos>",
+    "</s>",
+    "<\xEF\xBD\x9C"
+    "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",  // DeepSeek
 };
 
 }  // namespace
@@ -240,9 +248,7 @@ int32_t Vocabulary::size() const noexcept { return impl_->size; }
 std::string_view Vocabulary::token_bytes(int32_t id) const noexcept { return impl_->token_bytes(id); }
 std::string_view Vocabulary::token_name(int32_t id) const noexcept { return impl_->token_name(id); }
 TokenKind Vocabulary::kind(int32_t id) const noexcept { return impl_->kinds[id]; }
-bool Vocabulary::is_eos(int32_t id) const noexcept {
-  return id >= 0 && id < impl_->size && impl_->eos_flags[id] != 0;
-}
+bool Vocabulary::is_eos(int32_t id) const noexcept { return id >= 0 && id < impl_->size && impl_->eos_flags[id] != 0; }
 std::span<const int32_t> Vocabulary::eos_ids() const noexcept { return impl_->eos_ids; }
 int32_t Vocabulary::normal_count() const noexcept { return impl_->normal_count; }
 int32_t Vocabulary::special_count() const noexcept { return impl_->special_count; }

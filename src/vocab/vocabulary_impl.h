@@ -76,7 +76,7 @@ struct TokenEntry {
 };
 
 struct DecodeOptions {
-  bool byte_fallback = true;           // SentencePiece: decode <0xNN> pieces
+  bool byte_fallback = true;                 // SentencePiece: decode <0xNN> pieces
   std::string_view space_marker = "\u2581";  // SentencePiece: what stands for a space
 };
 
@@ -98,8 +98,7 @@ std::span<const std::string_view> well_known_eos_names() noexcept;
 // smaller than the tokenizer, VocabularyError when the token bytes exceed 4 GiB.
 std::shared_ptr<const Vocabulary::Impl> build_vocabulary(std::span<const TokenEntry> entries, std::string family,
                                                          std::string source, std::vector<int32_t> eos_ids,
-                                                         const DecodeOptions& decode,
-                                                         const VocabularyOptions& options);
+                                                         const DecodeOptions& decode, const VocabularyOptions& options);
 
 // from_tokenizer_json_text through the general SAX parser only (never the fast
 // path), so tests can check that both read files alike.

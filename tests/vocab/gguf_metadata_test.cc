@@ -2,8 +2,9 @@
 // Vocabulary::from_gguf on synthetic files: every value type, nested arrays, tensor
 // infos and alignment; truncation at every byte and corrupted lengths give a
 // VocabularyError naming the offset and key, never a crash.
-#include <gtest/gtest.h>
+#include "vocab/gguf_metadata.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +16,6 @@
 
 #include "stencil/errors.h"
 #include "stencil/vocabulary.h"
-#include "vocab/gguf_metadata.h"
 
 namespace stencil {
 namespace {
@@ -110,7 +110,11 @@ GgufWriter every_type_file() {
   w.key_type("f64", ValueType::kFloat64).num<double>(-2.25);
   w.kv_strings("strs", {"a", "", "bc"});
   w.kv_i32s("i32s", {3, -1, 7});
-  w.key_type("f32s", ValueType::kArray).u32(static_cast<uint32_t>(ValueType::kFloat32)).u64(2).num<float>(0.5f).num<float>(-1);
+  w.key_type("f32s", ValueType::kArray)
+      .u32(static_cast<uint32_t>(ValueType::kFloat32))
+      .u64(2)
+      .num<float>(0.5f)
+      .num<float>(-1);
   // An array of two arrays of uint8: [[1, 2], []].
   w.key_type("nested", ValueType::kArray).u32(static_cast<uint32_t>(ValueType::kArray)).u64(2);
   w.u32(static_cast<uint32_t>(ValueType::kUint8)).u64(2).num<uint8_t>(1).num<uint8_t>(2);
@@ -232,7 +236,8 @@ std::vector<CorruptCase> corrupt_cases() {
     GgufWriter w;
     size_t at = w.size() + 8 + 1;  // after the key "k"
     w.key_type("k", static_cast<ValueType>(13)).u32(0);
-    cases.push_back({"UnknownType", w.bytes(), "t.gguf: offset " + std::to_string(at) + ", k", "unknown value type 13"});
+    cases.push_back(
+        {"UnknownType", w.bytes(), "t.gguf: offset " + std::to_string(at) + ", k", "unknown value type 13"});
   }
   {
     GgufWriter w;
@@ -303,9 +308,8 @@ TEST(FromGgufTest, SentencePieceTokenTypes) {
   fs::remove(path);
   EXPECT_EQ(v.family(), "sentencepiece");
   const std::vector<std::pair<TokenKind, std::string>> expected = {
-      {TokenKind::kSpecial, ""}, {TokenKind::kSpecial, ""}, {TokenKind::kSpecial, ""},
-      {TokenKind::kNormal, "\n"}, {TokenKind::kNormal, " Hi"}, {TokenKind::kUnused, ""},
-      {TokenKind::kNormal, "  "}, {TokenKind::kSpecial, ""}};
+      {TokenKind::kSpecial, ""},   {TokenKind::kSpecial, ""}, {TokenKind::kSpecial, ""},  {TokenKind::kNormal, "\n"},
+      {TokenKind::kNormal, " Hi"}, {TokenKind::kUnused, ""},  {TokenKind::kNormal, "  "}, {TokenKind::kSpecial, ""}};
   ASSERT_EQ(v.size(), 8);
   for (int32_t id = 0; id < 8; ++id) {
     EXPECT_EQ(v.kind(id), expected[id].first) << id;
@@ -345,26 +349,26 @@ std::vector<GgufVocabErrorCase> vocab_error_cases() {
                    "no tokenizer.ggml.tokens"});
   cases.push_back({"TokensNotStrings", GgufWriter().kv_i32s("tokenizer.ggml.tokens", {1}).bytes(),
                    "tokenizer.ggml.tokens", "array of strings"});
-  cases.push_back({"TypeCountMismatch",
-                   GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a", "b"}).kv_i32s("tokenizer.ggml.token_type", {1})
-                       .bytes(),
-                   "tokenizer.ggml.token_type", "1 entries for 2 tokens"});
-  cases.push_back({"UnknownTokenType",
-                   GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_i32s("tokenizer.ggml.token_type", {9})
-                       .bytes(),
-                   "tokenizer.ggml.token_type", "unknown token type 9"});
-  cases.push_back({"ByteTypeWithoutByteName",
-                   GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_i32s("tokenizer.ggml.token_type", {6})
-                       .bytes(),
-                   "tokenizer.ggml.token_type", "not <0xNN>"});
-  cases.push_back({"EosOutOfRange",
-                   GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_u32("tokenizer.ggml.eos_token_id", 5)
-                       .bytes(),
-                   "tokenizer.ggml.eos_token_id", "5 is not a token id"});
-  cases.push_back({"EosNotInteger",
-                   GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_string("tokenizer.ggml.eos_token_id", "x")
-                       .bytes(),
-                   "tokenizer.ggml.eos_token_id", "expected an integer"});
+  cases.push_back(
+      {"TypeCountMismatch",
+       GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a", "b"}).kv_i32s("tokenizer.ggml.token_type", {1}).bytes(),
+       "tokenizer.ggml.token_type", "1 entries for 2 tokens"});
+  cases.push_back(
+      {"UnknownTokenType",
+       GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_i32s("tokenizer.ggml.token_type", {9}).bytes(),
+       "tokenizer.ggml.token_type", "unknown token type 9"});
+  cases.push_back(
+      {"ByteTypeWithoutByteName",
+       GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_i32s("tokenizer.ggml.token_type", {6}).bytes(),
+       "tokenizer.ggml.token_type", "not <0xNN>"});
+  cases.push_back(
+      {"EosOutOfRange",
+       GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_u32("tokenizer.ggml.eos_token_id", 5).bytes(),
+       "tokenizer.ggml.eos_token_id", "5 is not a token id"});
+  cases.push_back(
+      {"EosNotInteger",
+       GgufWriter().kv_strings("tokenizer.ggml.tokens", {"a"}).kv_string("tokenizer.ggml.eos_token_id", "x").bytes(),
+       "tokenizer.ggml.eos_token_id", "expected an integer"});
   cases.push_back({"Empty", {}, "header", "truncated"});
   return cases;
 }
@@ -445,7 +449,8 @@ TEST(GgufMetadataTest, RealModelFiles) {
     uint64_t last_offset;  // of blk.4.ffn_up.weight
   };
   int checked = 0;
-  for (const Case& c : {Case{"stories260K-f32.gguf", 1054368, 0, 996096}, Case{"stories260K-q8_0.gguf", 454432, 8, 428480}}) {
+  for (const Case& c :
+       {Case{"stories260K-f32.gguf", 1054368, 0, 996096}, Case{"stories260K-q8_0.gguf", 454432, 8, 428480}}) {
     fs::path path = fs::path(STENCIL_SHARED_DIR) / "models/stories260K" / c.file;
     if (!fs::is_regular_file(path)) continue;
     ++checked;

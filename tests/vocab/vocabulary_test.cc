@@ -4,8 +4,9 @@
 // tests/vocab/expected_vocab.py (run: python3 tests/vocab/expected_vocab.py <build>/data).
 // Also small synthetic tokenizer.json documents for each family and rule, and the
 // errors for malformed input. GGUF reader details are in gguf_metadata_test.cc.
-#include <gtest/gtest.h>
+#include "stencil/vocabulary.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +19,6 @@
 #include <vector>
 
 #include "stencil/errors.h"
-#include "stencil/vocabulary.h"
 #include "vocab/vocabulary_impl.h"
 
 namespace stencil {
@@ -83,7 +83,14 @@ constexpr TokenKind U = TokenKind::kUnused;
 // Ã©=C3 A9 "é", ÿ=0xFF, ðŁĺĢ=F0 9F 98 80 "😀"; SentencePiece: ▁=space, <0xNN>=byte).
 const std::vector<TokenizerCase>& cases() {
   static const std::vector<TokenizerCase> kCases = {
-      {"llama3/tokenizer.json", "byte_level_bpe", 128256, 128000, 256, 0, {128001, 128009}, 0xd2043d769b90aad0ull,
+      {"llama3/tokenizer.json",
+       "byte_level_bpe",
+       128256,
+       128000,
+       256,
+       0,
+       {128001, 128009},
+       0xd2043d769b90aad0ull,
        {{9906, N, "Hello", "Hello"},
         {1917, N, " world", "\xC4\xA0world"},
         {198, N, "\n", "\xC4\x8A"},
@@ -92,10 +99,19 @@ const std::vector<TokenizerCase>& cases() {
         {978, N, "\xC3\xA9", "\xC3\x83\xC2\xA9"},
         {187, N, "\xFF", "\xC3\xBF"},
         {160, N, "\xE4", "\xC3\xA4"},
-        {53050, N, " caf\xC3\xA9", "\xC4\xA0" "caf\xC3\x83\xC2\xA9"},
+        {53050, N, " caf\xC3\xA9",
+         "\xC4\xA0"
+         "caf\xC3\x83\xC2\xA9"},
         {128000, S, "", "<|begin_of_text|>"},
         {128009, S, "", "<|eot_id|>"}}},
-      {"qwen3/tokenizer.json", "byte_level_bpe", 151669, 151655, 14, 0, {151643, 151645}, 0x27ac34091f1ea476ull,
+      {"qwen3/tokenizer.json",
+       "byte_level_bpe",
+       151669,
+       151655,
+       14,
+       0,
+       {151643, 151645},
+       0x27ac34091f1ea476ull,
        {{9707, N, "Hello", "Hello"},
         {1879, N, " world", "\xC4\xA0world"},
         {141334, N, "\xF0\x9F\x98\x80", "\xC3\xB0\xC5\x81\xC4\xBA\xC4\xA2"},
@@ -104,14 +120,23 @@ const std::vector<TokenizerCase>& cases() {
         {151667, N, "<think>", "<think>"},
         {151643, S, "", "<|endoftext|>"},
         {151645, S, "", "<|im_end|>"}}},
-      {"gemma3/tokenizer.json", "sentencepiece", 262145, 262136, 9, 0, {1, 106}, 0xd2ccf2ef5875c3b5ull,
+      {"gemma3/tokenizer.json",
+       "sentencepiece",
+       262145,
+       262136,
+       9,
+       0,
+       {1, 106},
+       0xd2ccf2ef5875c3b5ull,
        {{9259, N, "Hello", "Hello"},
         {1902, N, " world", "\xE2\x96\x81world"},
         {107, N, "\n", "\n"},
         {138, N, "  ", "\xE2\x96\x81\xE2\x96\x81"},  // a non-special added token: SentencePiece-decoded
         {493, N, "\xFF", "<0xFF>"},
         {466, N, "\xE4", "<0xE4>"},
-        {33443, N, " caf\xC3\xA9", "\xE2\x96\x81" "caf\xC3\xA9"},
+        {33443, N, " caf\xC3\xA9",
+         "\xE2\x96\x81"
+         "caf\xC3\xA9"},
         {242398, N, "\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"},
         {6, N, "<unused0>", "<unused0>"},
         {212, N, "</s>", "</s>"},  // not special in Gemma 3, so text and not EOS
@@ -119,40 +144,87 @@ const std::vector<TokenizerCase>& cases() {
         {106, S, "", "<end_of_turn>"},
         {1, S, "", "<eos>"},
         {262144, S, "", "<image_soft_token>"}}},
-      {"gpt4o/tokenizer.json", "byte_level_bpe", 200019, 199998, 2, 19, {199999}, 0xfa448bd98cbd7ed1ull,
+      {"gpt4o/tokenizer.json",
+       "byte_level_bpe",
+       200019,
+       199998,
+       2,
+       19,
+       {199999},
+       0xfa448bd98cbd7ed1ull,
        {{13225, N, "Hello", "Hello"},
         {2375, N, " world", "\xC4\xA0world"},
         {1404, N, "\xE4\xB8\xAD", "\xC3\xA4\xC2\xB8\xC5\x83"},
         {84083, N, "\xF0\x9F\x98\x80", "\xC3\xB0\xC5\x81\xC4\xBA\xC4\xA2"},
-        {199997, N, " cocos", "\xC4\xA0" "cocos"},
+        {199997, N, " cocos",
+         "\xC4\xA0"
+         "cocos"},
         {199998, U, "", ""},
         {199999, S, "", "<|endoftext|>"},
         {200000, U, "", ""},
         {200017, U, "", ""},
         {200018, S, "", "<|endofprompt|>"}}},
-      {"deepseek_v3/tokenizer.json", "byte_level_bpe", 128815, 128011, 804, 0, {1}, 0x032209860435db1bull,
+      {"deepseek_v3/tokenizer.json",
+       "byte_level_bpe",
+       128815,
+       128011,
+       804,
+       0,
+       {1},
+       0x032209860435db1bull,
        {{19923, N, "Hello", "Hello"},
         {2058, N, " world", "\xC4\xA0world"},
         {201, N, "\n", "\xC4\x8A"},
         {525, N, "\xE4\xB8\xAD", "\xC3\xA4\xC2\xB8\xC5\x83"},
         // "<｜fim▁hole｜>": a non-special added token, literal UTF-8 (▁ stays ▁ in byte-level BPE).
-        {128800, N, "<\xEF\xBD\x9C" "fim\xE2\x96\x81hole\xEF\xBD\x9C>", "<\xEF\xBD\x9C" "fim\xE2\x96\x81hole\xEF\xBD\x9C>"},
-        {128798, S, "", "<\xEF\xBD\x9Cplace\xE2\x96\x81holder\xE2\x96\x81no\xE2\x96\x81" "798\xEF\xBD\x9C>"},
-        {0, S, "", "<\xEF\xBD\x9C" "begin\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"},
-        {1, S, "", "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"}}},
-      {"gpt2/tokenizer.json", "byte_level_bpe", 50257, 50256, 1, 0, {50256}, 0x2ef6923a90ce61d3ull,
+        {128800, N,
+         "<\xEF\xBD\x9C"
+         "fim\xE2\x96\x81hole\xEF\xBD\x9C>",
+         "<\xEF\xBD\x9C"
+         "fim\xE2\x96\x81hole\xEF\xBD\x9C>"},
+        {128798, S, "",
+         "<\xEF\xBD\x9Cplace\xE2\x96\x81holder\xE2\x96\x81no\xE2\x96\x81"
+         "798\xEF\xBD\x9C>"},
+        {0, S, "",
+         "<\xEF\xBD\x9C"
+         "begin\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"},
+        {1, S, "",
+         "<\xEF\xBD\x9C"
+         "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"}}},
+      {"gpt2/tokenizer.json",
+       "byte_level_bpe",
+       50257,
+       50256,
+       1,
+       0,
+       {50256},
+       0x2ef6923a90ce61d3ull,
        {{15496, N, "Hello", "Hello"},
         {995, N, " world", "\xC4\xA0world"},
         {198, N, "\n", "\xC4\x8A"},
         {40792, N, "\xE4\xB8\xAD", "\xC3\xA4\xC2\xB8\xC5\x83"},
         {50256, S, "", "<|endoftext|>"}}},
-      {"gpt2/ggml-vocab-gpt-2.gguf", "byte_level_bpe", 50257, 50256, 1, 0, {50256}, 0x2ef6923a90ce61d3ull,
+      {"gpt2/ggml-vocab-gpt-2.gguf",
+       "byte_level_bpe",
+       50257,
+       50256,
+       1,
+       0,
+       {50256},
+       0x2ef6923a90ce61d3ull,
        {{15496, N, "Hello", "Hello"},
         {995, N, " world", "\xC4\xA0world"},
         {198, N, "\n", "\xC4\x8A"},
         {40792, N, "\xE4\xB8\xAD", "\xC3\xA4\xC2\xB8\xC5\x83"},
         {50256, S, "", "<|endoftext|>"}}},
-      {"smollm2/tokenizer.json", "byte_level_bpe", 49152, 49135, 17, 0, {0, 2}, 0x413ac94ee3bfd76eull,
+      {"smollm2/tokenizer.json",
+       "byte_level_bpe",
+       49152,
+       49135,
+       17,
+       0,
+       {0, 2},
+       0x413ac94ee3bfd76eull,
        {{19556, N, "Hello", "Hello"},
         {905, N, " world", "\xC4\xA0world"},
         {216, N, " ", "\xC4\xA0"},
@@ -161,7 +233,14 @@ const std::vector<TokenizerCase>& cases() {
         {0, S, "", "<|endoftext|>"},
         {1, S, "", "<|im_start|>"},
         {2, S, "", "<|im_end|>"}}},
-      {"mistral/tokenizer.json", "sentencepiece", 32000, 31997, 3, 0, {2}, 0x338247c530985996ull,
+      {"mistral/tokenizer.json",
+       "sentencepiece",
+       32000,
+       31997,
+       3,
+       0,
+       {2},
+       0x338247c530985996ull,
        {{16230, N, "Hello", "Hello"},
         {1526, N, " world", "\xE2\x96\x81world"},
         {13, N, "\n", "<0x0A>"},
@@ -173,7 +252,14 @@ const std::vector<TokenizerCase>& cases() {
         {0, S, "", "<unk>"},
         {1, S, "", "<s>"},
         {2, S, "", "</s>"}}},
-      {"llama2/ggml-vocab-llama-spm.gguf", "sentencepiece", 32000, 31997, 3, 0, {2}, 0x7dcd752d5df431a8ull,
+      {"llama2/ggml-vocab-llama-spm.gguf",
+       "sentencepiece",
+       32000,
+       31997,
+       3,
+       0,
+       {2},
+       0x7dcd752d5df431a8ull,
        {{15043, N, " Hello", "\xE2\x96\x81Hello"},  // "Hello world" -> [1, 15043, 3186] per llama.cpp
         {3186, N, " world", "\xE2\x96\x81world"},
         {10994, N, "Hello", "Hello"},
@@ -333,46 +419,76 @@ INSTANTIATE_TEST_SUITE_P(
                         R"(, "added_tokens": [{"id": 5, "content": "<|endoftext|>", "special": true},)"
                         R"( {"id": 7, "content": "<tool> \u0120", "special": false},)"
                         R"( {"id": 8, "content": "<|im_end|>", "special": true}])"),
-                "", "byte_level_bpe",
-                {{N, "a"}, {N, " b"}, {N, "\n"}, {N, "\xC3\xA9"}, {N, "\xFF"}, {S, ""}, {U, ""},
-                 {N, "<tool> \xC4\xA0"}, {S, ""}},
+                "",
+                "byte_level_bpe",
+                {{N, "a"},
+                 {N, " b"},
+                 {N, "\n"},
+                 {N, "\xC3\xA9"},
+                 {N, "\xFF"},
+                 {S, ""},
+                 {U, ""},
+                 {N, "<tool> \xC4\xA0"},
+                 {S, ""}},
                 {5, 8}},
         DocCase{"ByteLevelNameOutsideTheTableIsLiteral",
                 doc(R"({"type": "BPE", "vocab": {"\u4e2d": 0, "x\u0120": 1}, "merges": []})",
                     R"("pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "ByteLevel"}]})"),
-                "", "byte_level_bpe", {{N, "\xE4\xB8\xAD"}, {N, "x "}}, {}},
-        DocCase{"SentencePieceByteFallback",
-                doc(R"({"type": "BPE", "byte_fallback": true, "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2,)"
-                    R"( "<0x0A>": 3, "<0xff>": 4, "\u2581Hello": 5, "\u2581\u2581": 6, "<0x4G>": 7, "x\u2581y": 8},)"
-                    R"( "merges": []})",
-                    std::string(kSpmDecoder) + R"(, "added_tokens": [{"id": 0, "content": "<unk>", "special": true},)"
-                                               R"( {"id": 1, "content": "<s>", "special": true},)"
-                                               R"( {"id": 2, "content": "</s>", "special": true}])"),
-                R"({"eos_token": "</s>", "bos_token": "<s>", "chat_template": "{{ x }}"})", "sentencepiece",
-                {{S, ""}, {S, ""}, {S, ""}, {N, "\n"}, {N, "\xFF"}, {N, " Hello"}, {N, "  "}, {N, "<0x4G>"},
-                 {N, "x y"}},
-                {2}},
+                "",
+                "byte_level_bpe",
+                {{N, "\xE4\xB8\xAD"}, {N, "x "}},
+                {}},
+        DocCase{
+            "SentencePieceByteFallback",
+            doc(R"({"type": "BPE", "byte_fallback": true, "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2,)"
+                R"( "<0x0A>": 3, "<0xff>": 4, "\u2581Hello": 5, "\u2581\u2581": 6, "<0x4G>": 7, "x\u2581y": 8},)"
+                R"( "merges": []})",
+                std::string(kSpmDecoder) + R"(, "added_tokens": [{"id": 0, "content": "<unk>", "special": true},)"
+                                           R"( {"id": 1, "content": "<s>", "special": true},)"
+                                           R"( {"id": 2, "content": "</s>", "special": true}])"),
+            R"({"eos_token": "</s>", "bos_token": "<s>", "chat_template": "{{ x }}"})",
+            "sentencepiece",
+            {{S, ""}, {S, ""}, {S, ""}, {N, "\n"}, {N, "\xFF"}, {N, " Hello"}, {N, "  "}, {N, "<0x4G>"}, {N, "x y"}},
+            {2}},
         DocCase{"MetaspaceWithoutByteFallback",
                 doc(R"({"type": "Unigram", "vocab": [["<unk>", 0.0], ["\u2581a", -1.5], ["<0x0A>", -2]]})",
                     R"("decoder": {"type": "Metaspace", "replacement": "\u2581", "add_prefix_space": true})"),
-                "", "sentencepiece", {{N, "<unk>"}, {N, " a"}, {N, "<0x0A>"}}, {}},
+                "",
+                "sentencepiece",
+                {{N, "<unk>"}, {N, " a"}, {N, "<0x0A>"}},
+                {}},
         DocCase{"PlainWordLevel",
                 doc(R"({"type": "WordLevel", "vocab": {"hello": 0, "\u2581x": 1, "<0x0A>": 2, "\"q\"\\/": 3}})"),
-                "", "tokens", {{N, "hello"}, {N, "\xE2\x96\x81x"}, {N, "<0x0A>"}, {N, "\"q\"\\/"}}, {}},
+                "",
+                "tokens",
+                {{N, "hello"}, {N, "\xE2\x96\x81x"}, {N, "<0x0A>"}, {N, "\"q\"\\/"}},
+                {}},
         DocCase{"ConfigEosAsObjectPlusWellKnown",
                 doc(R"({"type": "BPE", "vocab": {"a": 0, "<|im_end|>": 1, "<|endoftext|>": 2, "</s>": 3}})",
                     R"("added_tokens": [{"id": 1, "content": "<|im_end|>", "special": true},)"
                     R"( {"id": 2, "content": "<|endoftext|>", "special": true}])"),
-                R"({"eos_token": {"__type": "AddedToken", "content": "<|im_end|>"}})", "tokens",
-                {{N, "a"}, {S, ""}, {S, ""}, {N, "</s>"}}, {1, 2}},
+                R"({"eos_token": {"__type": "AddedToken", "content": "<|im_end|>"}})",
+                "tokens",
+                {{N, "a"}, {S, ""}, {S, ""}, {N, "</s>"}},
+                {1, 2}},
         DocCase{"ConfigEosNamingAVocabTokenMakesItSpecial",
-                doc(R"({"type": "BPE", "vocab": {"a": 0, "<end>": 1}})"), R"({"eos_token": "<end>"})", "tokens",
-                {{N, "a"}, {S, ""}}, {1}},
-        DocCase{"ConfigWithNullEos", doc(R"({"type": "BPE", "vocab": {"a": 0}})"), R"({"eos_token": null})",
-                "tokens", {{N, "a"}}, {}},
+                doc(R"({"type": "BPE", "vocab": {"a": 0, "<end>": 1}})"),
+                R"({"eos_token": "<end>"})",
+                "tokens",
+                {{N, "a"}, {S, ""}},
+                {1}},
+        DocCase{"ConfigWithNullEos",
+                doc(R"({"type": "BPE", "vocab": {"a": 0}})"),
+                R"({"eos_token": null})",
+                "tokens",
+                {{N, "a"}},
+                {}},
         DocCase{"EscapesAndSurrogatesInVocabKeys",
-                doc(R"({"type": "WordLevel", "vocab": {"\ud83d\ude00": 0, "\t\n\r\b\f": 1, "caf\u00e9": 2}})"), "",
-                "tokens", {{N, "\xF0\x9F\x98\x80"}, {N, "\t\n\r\b\f"}, {N, "caf\xC3\xA9"}}, {}}),
+                doc(R"({"type": "WordLevel", "vocab": {"\ud83d\ude00": 0, "\t\n\r\b\f": 1, "caf\u00e9": 2}})"),
+                "",
+                "tokens",
+                {{N, "\xF0\x9F\x98\x80"}, {N, "\t\n\r\b\f"}, {N, "caf\xC3\xA9"}},
+                {}}),
     [](const ::testing::TestParamInfo<DocCase>& info) { return info.param.label; });
 
 // ---- errors: always a VocabularyError with a useful location, never a crash ----
@@ -402,12 +518,13 @@ INSTANTIATE_TEST_SUITE_P(
     Malformed, TokenizerJsonErrorTest,
     ::testing::Values(
         ErrorCase{"Empty", "", "", "tokenizer.json:1:1", "unexpected end of input"},
-        ErrorCase{"Truncated", R"({"model": {"vocab": {"a": 0, "b)", "", "tokenizer.json:1:32", "missing closing quote"},
+        ErrorCase{"Truncated", R"({"model": {"vocab": {"a": 0, "b)", "", "tokenizer.json:1:32",
+                  "missing closing quote"},
         ErrorCase{"TrailingComma", "{\"model\": {\"vocab\": {\"a\": 0,}}}", "", "tokenizer.json:1:29",
                   "expected string literal"},
-        ErrorCase{"SecondLine", "{\"model\":\n  {\"vocab\": {\"a\": 0}} x}", "", "tokenizer.json:2:23",
-                  "syntax error"},
-        ErrorCase{"BadEscape", R"({"model": {"vocab": {"a\q": 0}}})", "", "tokenizer.json:1:25", "forbidden character after backslash"},
+        ErrorCase{"SecondLine", "{\"model\":\n  {\"vocab\": {\"a\": 0}} x}", "", "tokenizer.json:2:23", "syntax error"},
+        ErrorCase{"BadEscape", R"({"model": {"vocab": {"a\q": 0}}})", "", "tokenizer.json:1:25",
+                  "forbidden character after backslash"},
         ErrorCase{"TopLevelArray", R"([1, 2])", "", "tokenizer.json: /", "top level must be an object"},
         ErrorCase{"TopLevelString", R"("model")", "", "tokenizer.json: /", "top level must be an object"},
         ErrorCase{"TopLevelNumber", "5", "", "tokenizer.json: /", "top level must be an object"},
@@ -435,11 +552,12 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"UnigramEntryNotPair", R"({"model": {"type": "Unigram", "vocab": [["a", 0.0], "b"]}})", "",
                   "tokenizer.json: /model/vocab/1", "[piece, score]"},
         ErrorCase{"DeepNesting", "{\"x\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "",
-                  "tokenizer.json: " + [] {
-                    std::string p = "/x";
-                    for (int i = 0; i < 126; ++i) p += "/0";
-                    return p;
-                  }(),
+                  "tokenizer.json: " +
+                      [] {
+                        std::string p = "/x";
+                        for (int i = 0; i < 126; ++i) p += "/0";
+                        return p;
+                      }(),
                   "kMaxTokenizerJsonDepth"},
         ErrorCase{"ConfigInvalidJson", R"({"model": {"vocab": {"a": 0}}})", R"({"eos_token": )",
                   "tokenizer_config.json:1:15", "unexpected end of input"},
@@ -606,9 +724,9 @@ TEST(DecodersTest, ByteLevelTableIsABijection) {
 TEST(DecodersTest, ByteLevelKnownChars) {
   // Printable Latin-1 stands for itself; the others are shifted to U+0100.. in byte order:
   // 0x00..0x20 -> U+0100..U+0120 (Ġ), 0x7F..0xA0 -> U+0121..U+0142 (ł), 0xAD -> U+0143 (Ń).
-  const std::pair<uint32_t, int> table[] = {{0x100, 0x00}, {0x101, 0x01}, {'!', '!'},  {'~', '~'},   {0xA1, 0xA1},
-                                            {0xAC, 0xAC},  {0xAE, 0xAE},  {0xFF, 0xFF}, {0x120, 0x20}, {0x10A, 0x0A},
-                                            {0x121, 0x7F}, {0x142, 0xA0}, {0x143, 0xAD}, {0x144, -1},  {' ', -1},
+  const std::pair<uint32_t, int> table[] = {{0x100, 0x00}, {0x101, 0x01}, {'!', '!'},    {'~', '~'},    {0xA1, 0xA1},
+                                            {0xAC, 0xAC},  {0xAE, 0xAE},  {0xFF, 0xFF},  {0x120, 0x20}, {0x10A, 0x0A},
+                                            {0x121, 0x7F}, {0x142, 0xA0}, {0x143, 0xAD}, {0x144, -1},   {' ', -1},
                                             {0xAD, -1},    {0x7F, -1}};
   for (auto [cp, byte] : table) {
     std::string out;
@@ -619,7 +737,10 @@ TEST(DecodersTest, ByteLevelKnownChars) {
   std::string out = "keep";
   EXPECT_FALSE(vocab::append_byte_level("a\xC3", out));  // truncated UTF-8
   EXPECT_EQ(out, "keep");
-  EXPECT_TRUE(vocab::append_byte_level("\xC4\xA0" "a\xC4\x8A", out));
+  EXPECT_TRUE(
+      vocab::append_byte_level("\xC4\xA0"
+                               "a\xC4\x8A",
+                               out));
   EXPECT_EQ(out, "keep a\n");
 }
 
