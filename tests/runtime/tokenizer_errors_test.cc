@@ -128,6 +128,48 @@ TEST(TokenizerErrorsTest, MissingAndTruncatedFiles) {
   std::filesystem::remove(tmp);
 }
 
+// Arbitrary bytes (invalid UTF-8, NULs, lone special-token fragments) never crash, and every id
+// produced is in range; arbitrary ids (negative, too large) decode to nothing rather than crash.
+TEST(TokenizerRobustnessTest, RandomBytesAndIds) {
+  int loaded = 0;
+  for (const char* source : {"llama3", "gpt2.gguf", "llama2.gguf", "mistral", "stories260k"}) {
+    const Tokenizer* tok = testing::load_tokenizer(source);
+    if (tok == nullptr) continue;
+    ++loaded;
+    uint64_t x = 88172645463325252ull;  // xorshift64: a fixed, portable stream
+    auto next = [&] {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      return x;
+    };
+    const std::string alphabet = std::string("<|>[]/sINT \n\t\r\0e\xC3\xA9\xF0\x9F\xE2\x96\x81\xFF", 24);  // 24 bytes, NUL included
+    for (int round = 0; round < 300; ++round) {
+      std::string text;
+      const size_t len = next() % 64;
+      for (size_t i = 0; i < len; ++i) {
+        text.push_back(next() % 2 ? static_cast<char>(next() & 0xFF) : alphabet[next() % alphabet.size()]);
+      }
+      for (const bool special : {false, true}) {
+        const std::vector<int32_t> ids = tok->encode(text, {.add_special = special, .parse_special = special});
+        for (const int32_t id : ids) ASSERT_TRUE(id >= 0 && id < tok->size()) << source << " id " << id;
+        if (!special && text.find('\0') == std::string::npos) EXPECT_FALSE(ids.empty() && !text.empty()) << source;
+      }
+    }
+    TextStreamDecoder stream(*tok);
+    std::string out;
+    for (int i = 0; i < 1000; ++i) {
+      const auto id = static_cast<int32_t>(next() % (static_cast<uint64_t>(tok->size()) + 200)) - 100;
+      out.append(stream.push(id));
+    }
+    out += stream.flush();
+    EXPECT_EQ(tok->decode(std::vector<int32_t>{-1, tok->size(), tok->size() + 1000}), "");
+    EXPECT_EQ(tok->token_bytes(-5), "");
+    EXPECT_EQ(tok->token_text(tok->size()), "");
+  }
+  if (loaded == 0) GTEST_SKIP() << "no tokenizer data";
+}
+
 TEST(TokenizerFileTest, AFolderMeansItsTokenizerJson) {
   const std::string json = testing::tokenizer_path("smollm2");
   if (json.empty()) GTEST_SKIP() << "smollm2 tokenizer.json absent";
