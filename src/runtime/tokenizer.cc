@@ -12,7 +12,9 @@
 // Differences from llama.cpp: special tokens are matched leftmost-longest in one pass (llama.cpp
 // matches the longest token everywhere first; they differ only for overlapping special texts), and
 // the pre-tokenizer regexes run on RE2's Unicode tables, which follow the regex where llama.cpp's
-// own regex engine splits at combining marks (o200k on Devanagari/Thai).
+// own regex engine splits at combining marks (o200k on Devanagari/Thai); from a tokenizer.json,
+// added tokens keep Hugging Face's "special" flag (llama.cpp's converter also makes look-alikes such
+// as <|fim_prefix|> control, and forces Qwen's ordinary "</s>" to control).
 #include <algorithm>
 #include <filesystem>
 #include <string>
