@@ -27,6 +27,12 @@ struct CompileLimits {
   int32_t max_automaton_states = 200000;  // states over all rules after expansion
   int32_t max_repetition = 10000;         // the largest explicit bound in {m,n} expanded as is
   int32_t max_rules = 100000;
+  // Token masks of automaton states are precomputed at compile time when the
+  // automaton has at most this many scanning states; otherwise each state's mask
+  // data is computed the first time a Matcher reaches it (compile stays fast on
+  // huge grammars; the first visit of a state pays instead). compile_builtin_json
+  // always precomputes everything.
+  int32_t eager_mask_states = 128;
 };
 
 enum class WhitespacePolicy : uint8_t {
@@ -59,7 +65,8 @@ struct CompileOptions {
 struct CompileStats {
   int32_t rules = 0;
   int32_t automaton_states = 0;
-  int32_t cached_positions = 0;   // positions with a precomputed token mask
+  int32_t scanning_states = 0;    // states that read a byte: each gets mask data
+  int32_t cached_positions = 0;   // of those, computed at compile time
   int64_t mask_cache_bytes = 0;
   double compile_ms = 0;
 };

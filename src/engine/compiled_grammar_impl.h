@@ -20,7 +20,7 @@ struct CompiledGrammar::Impl {
   std::shared_ptr<const engine::SortedVocab> sorted;
   grammar::Grammar grammar;
   engine::Automaton automaton;
-  engine::MaskCache masks;
+  std::unique_ptr<engine::MaskCache> masks;  // refers to automaton, sorted and vocab above
   CompileStats stats;
   std::vector<std::string> warnings;
 };

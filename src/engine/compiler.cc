@@ -18,13 +18,15 @@ CompiledGrammar compile_ir(grammar::Grammar grammar, const Vocabulary& vocab, st
   auto impl = std::make_shared<CompiledGrammar::Impl>(CompiledGrammar::Impl{vocab, std::move(sorted), std::move(grammar)});
   impl->automaton = build_automaton(impl->grammar, options.limits);
   const int32_t threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
-  impl->masks = MaskCache::build(impl->automaton, *impl->sorted, impl->vocab, threads);
+  impl->masks = std::make_unique<MaskCache>(impl->automaton, *impl->sorted, impl->vocab);
+  if (impl->masks->scanning_states() <= options.limits.eager_mask_states) impl->masks->precompute_all(threads);
   impl->warnings = std::move(warnings);
   CompileStats& st = impl->stats;
   st.rules = impl->grammar.rule_count();
   st.automaton_states = static_cast<int32_t>(impl->automaton.states.size());
-  st.cached_positions = impl->masks.cached_states;
-  st.mask_cache_bytes = impl->masks.memory_bytes();
+  st.scanning_states = impl->masks->scanning_states();
+  st.cached_positions = impl->masks->computed_states();
+  st.mask_cache_bytes = impl->masks->memory_bytes();
   st.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return CompiledGrammar(std::move(impl));
 }
@@ -36,7 +38,7 @@ const CompileStats& CompiledGrammar::stats() const noexcept { return impl_->stat
 const std::vector<std::string>& CompiledGrammar::warnings() const noexcept { return impl_->warnings; }
 std::string CompiledGrammar::to_gbnf() const { return grammar::print_gbnf(impl_->grammar); }
 int64_t CompiledGrammar::memory_bytes() const noexcept {
-  return impl_->masks.memory_bytes() +
+  return impl_->masks->memory_bytes() +
          static_cast<int64_t>(impl_->automaton.states.size() * sizeof(engine::AutomatonState) +
                               impl_->automaton.byte_edges.size() * sizeof(engine::ByteEdge) +
                               impl_->automaton.call_edges.size() * sizeof(engine::CallEdge));

@@ -2,6 +2,7 @@
 // through the schema front end (src/schema). Kept apart from compiler.cc so a
 // program that only compiles GBNF or regexes does not link the schema compiler.
 #include <chrono>
+#include <limits>
 
 #include "engine/compiled_grammar_impl.h"
 #include "schema/json_schema_grammar.h"
@@ -11,7 +12,11 @@ namespace stencil {
 CompiledGrammar Compiler::compile_builtin_json() const {
   const auto t0 = std::chrono::steady_clock::now();
   schema::SchemaGrammar sg = schema::build_any_json_grammar(state_->options.json);
-  return engine::compile_ir(std::move(sg.grammar), state_->vocab, state_->sorted, state_->options, std::move(sg.warnings), t0);
+  // The builtin grammar is compiled once and reused: precompute all of its masks
+  // so no mask ever pays for a first visit.
+  CompileOptions options = state_->options;
+  options.limits.eager_mask_states = std::numeric_limits<int32_t>::max();
+  return engine::compile_ir(std::move(sg.grammar), state_->vocab, state_->sorted, options, std::move(sg.warnings), t0);
 }
 
 CompiledGrammar Compiler::compile_json_schema(std::string_view schema) const {

@@ -13,15 +13,10 @@
 namespace stencil::engine {
 namespace {
 
-struct Refined {
-  int32_t parent_state;
-  std::vector<int32_t> accepted, uncertain;
-};
-
 struct StateResult {
   std::vector<int32_t> accepted;   // token ids
   std::vector<int32_t> uncertain;  // token ids, trie order
-  std::vector<Refined> refined;    // by parent state, increasing
+  int32_t max_local_after = 0;     // see StateMask::max_local_after
 };
 
 // Refinement is skipped for rules returned to from more places than this (the
@@ -162,8 +157,13 @@ class TrieClassifier {
         k = node.end;  // nothing below survives either
         continue;
       }
-      for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) {
-        (next.reach == Reach::kInside ? out.accepted : out.uncertain).push_back(sorted_.trie_tokens[t]);
+      if (node.tokens_begin != node.tokens_end) {
+        if (next.reach == Reach::kInside) {
+          out.max_local_after = std::max(out.max_local_after, local_after(next, d));
+          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_.trie_tokens[t]);
+        } else {
+          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.uncertain.push_back(sorted_.trie_tokens[t]);
+        }
       }
       levels[d] = next;
       first_known_[d] = 0;
@@ -173,6 +173,28 @@ class TrieClassifier {
 
  private:
   int32_t materialise(int32_t state, int32_t parent) { return sm_.push_node(state, parent); }
+
+  // Fewest bytes from a level's best non-escaped stack to the end of the bottom rule.
+  int32_t chain_bytes(int32_t state, int32_t parent) const {
+    int64_t total = a_.states[static_cast<size_t>(state)].min_bytes_to_end;
+    while (parent >= 0) {
+      const StackNode& n = sm_.node(parent);
+      total += a_.states[static_cast<size_t>(n.state)].min_bytes_to_end;
+      parent = n.parent;
+    }
+    return static_cast<int32_t>(std::min<int64_t>(total, kInfiniteBytes));
+  }
+  int32_t local_after(const Level& level, size_t d) const {
+    if (level.state >= 0) return chain_bytes(level.state, level.parent);
+    int32_t best = kInfiniteBytes;
+    const uint32_t begin = d >= 1 ? levels_[d - 1].set_end : 0;
+    for (uint32_t i = begin; i < level.set_end; ++i) {
+      const int32_t id = buf_[i];
+      if (id == kEscape) return 0;
+      if (id >= 0 && !sm_.escaped(id)) best = std::min(best, chain_bytes(sm_.node(id).state, sm_.node(id).parent));
+    }
+    return best;
+  }
 
   // A level from a general set just computed into scratch_ (appended to buf_).
   Level general(const std::vector<int32_t>& set) {
@@ -196,83 +218,81 @@ class TrieClassifier {
 
 }  // namespace
 
-MaskCache MaskCache::build(const Automaton& a, const SortedVocab& sorted, const Vocabulary& vocab, int32_t threads) {
-  MaskCache cache;
-  cache.words = (vocab.size() + 31) / 32;
-  cache.states.resize(a.states.size());
-  std::vector<int32_t> scanning;
-  for (size_t s = 0; s < a.states.size(); ++s) {
-    if (a.has_bytes(static_cast<int32_t>(s))) scanning.push_back(static_cast<int32_t>(s));
+int64_t StateMask::memory_bytes() const {
+  int64_t n = static_cast<int64_t>(sizeof(StateMask) + bitset.size() * 4 + accepted.size() * 4 + uncertain.size() * 4);
+  for (const ParentRefinement& r : refinements) {
+    n += static_cast<int64_t>(sizeof(ParentRefinement) + r.accepted.size() * 4 + r.uncertain.size() * 4);
   }
-  std::vector<StateResult> results(scanning.size());
-  const std::vector<std::vector<int32_t>> parents_of = effective_parents(a);
+  return n;
+}
+
+MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabulary& vocab)
+    : a_(a), sorted_(sorted), vocab_(vocab), words_((vocab.size() + 31) / 32), parents_of_(effective_parents(a)),
+      entries_(new std::atomic<const StateMask*>[a.states.size()]) {
+  for (size_t s = 0; s < a.states.size(); ++s) {
+    entries_[s].store(nullptr, std::memory_order_relaxed);
+    if (a.has_bytes(static_cast<int32_t>(s))) scanning_.push_back(static_cast<int32_t>(s));
+  }
+}
+
+MaskCache::~MaskCache() {
+  for (size_t s = 0; s < a_.states.size(); ++s) delete entries_[s].load(std::memory_order_acquire);
+}
+
+void MaskCache::precompute_all(int32_t threads) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    TrieClassifier classifier(a, sorted);
-    StackMachine sm(a);
-    TokenWalker walker;
-    std::vector<int32_t> start;
-    for (size_t i = next++; i < scanning.size(); i = next++) {
-      StateResult& r = results[i];
-      classifier.run(scanning[i], r);
-      const auto& parents = parents_of[static_cast<size_t>(a.states[static_cast<size_t>(scanning[i])].rule)];
-      if (r.uncertain.empty() || parents.size() > kMaxRefinedParents) continue;
-      for (int32_t t : parents) {
-        Refined ref{t, {}, {}};
-        sm.clear();
-        start.clear();
-        sm.start(scanning[i], sm.push_node(t, kEscapeParent), start);
-        walker.begin(sm, start);
-        for (int32_t id : r.uncertain) {
-          if (walker.next(vocab.token_bytes(id)) != TokenOutcome::kAccepted) continue;
-          (reach(sm, walker.last_set()) == Reach::kInside ? ref.accepted : ref.uncertain).push_back(id);
-        }
-        walker.end();
-        std::sort(ref.accepted.begin(), ref.accepted.end());
-        r.refined.push_back(std::move(ref));
-      }
-    }
+    for (size_t i = next++; i < scanning_.size(); i = next++) (void)entry(scanning_[i]);
   };
-  const int32_t n_threads = std::max(1, std::min<int32_t>(threads, static_cast<int32_t>(scanning.size())));
+  const int32_t n_threads = std::max(1, std::min<int32_t>(threads, static_cast<int32_t>(scanning_.size())));
   std::vector<std::thread> pool;
   for (int32_t t = 1; t < n_threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+}
 
-  for (size_t i = 0; i < scanning.size(); ++i) {
-    StateMask& m = cache.states[static_cast<size_t>(scanning[i])];
-    StateResult& r = results[i];
-    // A bitset once the id list would cost more to apply than OR-ing a quarter of the words.
-    if (static_cast<int64_t>(r.accepted.size()) * 4 > cache.words) {
-      // Dense: a bitset (the ids come in trie order; no need to sort them).
-      m.bitset = static_cast<int32_t>(cache.bitsets.size() / static_cast<size_t>(cache.words));
-      cache.bitsets.resize(cache.bitsets.size() + static_cast<size_t>(cache.words), 0u);
-      uint32_t* bits = cache.bitsets.data() + static_cast<size_t>(m.bitset) * static_cast<size_t>(cache.words);
-      for (int32_t id : r.accepted) bits[id >> 5] |= 1u << (id & 31);
-    } else {
-      std::sort(r.accepted.begin(), r.accepted.end());
-      m.accepted_begin = static_cast<uint32_t>(cache.accepted_ids.size());
-      cache.accepted_ids.insert(cache.accepted_ids.end(), r.accepted.begin(), r.accepted.end());
-      m.accepted_end = static_cast<uint32_t>(cache.accepted_ids.size());
-    }
-    m.uncertain_begin = static_cast<uint32_t>(cache.uncertain_ids.size());
-    cache.uncertain_ids.insert(cache.uncertain_ids.end(), r.uncertain.begin(), r.uncertain.end());
-    m.uncertain_end = static_cast<uint32_t>(cache.uncertain_ids.size());
-    m.refine_begin = static_cast<uint32_t>(cache.refinements.size());
-    for (const Refined& ref : r.refined) {
-      ParentRefinement p{ref.parent_state, 0, 0, 0, 0};
-      p.accepted_begin = static_cast<uint32_t>(cache.accepted_ids.size());
-      cache.accepted_ids.insert(cache.accepted_ids.end(), ref.accepted.begin(), ref.accepted.end());
-      p.accepted_end = static_cast<uint32_t>(cache.accepted_ids.size());
-      p.uncertain_begin = static_cast<uint32_t>(cache.uncertain_ids.size());
-      cache.uncertain_ids.insert(cache.uncertain_ids.end(), ref.uncertain.begin(), ref.uncertain.end());
-      p.uncertain_end = static_cast<uint32_t>(cache.uncertain_ids.size());
-      cache.refinements.push_back(p);
-    }
-    m.refine_end = static_cast<uint32_t>(cache.refinements.size());
+const StateMask& MaskCache::compute(int32_t state) const {
+  StateResult r;
+  TrieClassifier classifier(a_, sorted_);
+  classifier.run(state, r);
+  auto entry = std::make_unique<StateMask>();
+  // A bitset once the id list would cost more to apply than OR-ing a quarter of the words.
+  if (static_cast<int64_t>(r.accepted.size()) * 4 > words_) {
+    entry->bitset.assign(static_cast<size_t>(words_), 0u);
+    for (int32_t id : r.accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+  } else {
+    std::sort(r.accepted.begin(), r.accepted.end());
+    entry->accepted = std::move(r.accepted);
   }
-  cache.cached_states = static_cast<int32_t>(scanning.size());
-  return cache;
+  const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
+  if (!r.uncertain.empty() && parents.size() <= kMaxRefinedParents) {
+    StackMachine sm(a_);
+    TokenWalker walker;
+    std::vector<int32_t> start;
+    for (int32_t t : parents) {
+      ParentRefinement ref{t, {}, {}};
+      sm.clear();
+      start.clear();
+      sm.start(state, sm.push_node(t, kEscapeParent), start);
+      walker.begin(sm, start);
+      for (int32_t id : r.uncertain) {
+        if (walker.next(vocab_.token_bytes(id)) != TokenOutcome::kAccepted) continue;
+        (reach(sm, walker.last_set()) == Reach::kInside ? ref.accepted : ref.uncertain).push_back(id);
+      }
+      walker.end();
+      std::sort(ref.accepted.begin(), ref.accepted.end());
+      entry->refinements.push_back(std::move(ref));
+    }
+  }
+  entry->uncertain = std::move(r.uncertain);
+  entry->max_local_after = r.max_local_after;
+  const StateMask* expected = nullptr;
+  if (entries_[static_cast<size_t>(state)].compare_exchange_strong(expected, entry.get(), std::memory_order_acq_rel)) {
+    computed_.fetch_add(1, std::memory_order_relaxed);
+    bytes_.fetch_add(entry->memory_bytes(), std::memory_order_relaxed);
+    return *entry.release();
+  }
+  return *expected;  // another thread published it first
 }
 
 }  // namespace stencil::engine

@@ -19,7 +19,9 @@
 // parent state and checks only what is still uncertain there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "engine/automaton.h"
@@ -31,36 +33,61 @@ namespace stencil::engine {
 // The uncertain tokens of a state re-classified for one parent state.
 struct ParentRefinement {
   int32_t parent_state;
-  uint32_t accepted_begin, accepted_end;    // slice of MaskCache::accepted_ids
-  uint32_t uncertain_begin, uncertain_end;  // slice of MaskCache::uncertain_ids, trie order
+  std::vector<int32_t> accepted;   // sorted ids
+  std::vector<int32_t> uncertain;  // trie order
 };
 
+// Everything the Matcher needs to know about one scanning state.
 struct StateMask {
-  int32_t bitset = -1;               // index into MaskCache::bitsets when the accepted set is dense
-  uint32_t accepted_begin = 0;       // slice of MaskCache::accepted_ids (sparse case)
-  uint32_t accepted_end = 0;
-  uint32_t uncertain_begin = 0;      // slice of MaskCache::uncertain_ids, in trie order
-  uint32_t uncertain_end = 0;
-  uint32_t refine_begin = 0;         // slice of MaskCache::refinements, sorted by parent_state
-  uint32_t refine_end = 0;
+  std::vector<uint32_t> bitset;     // (words,) the accepted set when dense; empty when sparse
+  std::vector<int32_t> accepted;    // the accepted set when sparse: sorted ids
+  std::vector<int32_t> uncertain;   // trie order
+  std::vector<ParentRefinement> refinements;  // sorted by parent_state
+  // The most bytes any accepted token can leave to finish the state's rule
+  // (fewest bytes to its end after the token). With the bytes its callers need,
+  // this bounds how far an accepted token can push the end away: the
+  // budget-aware fill only checks tokens one by one when that bound is too long.
+  int32_t max_local_after = 0;
+  int64_t memory_bytes() const;
 };
 
-struct MaskCache {
-  int32_t words = 0;                    // 32-bit words per bitset
-  std::vector<StateMask> states;        // (automaton states,)
-  std::vector<uint32_t> bitsets;        // (dense sets, words)
-  std::vector<int32_t> accepted_ids;    // sparse accepted sets, concatenated
-  std::vector<int32_t> uncertain_ids;   // uncertain sets, concatenated, each in trie order
-  std::vector<ParentRefinement> refinements;
-  int32_t cached_states = 0;
+// Entries are computed eagerly at compile time (all of them when the automaton
+// is small enough, see CompileLimits::eager_mask_states) and otherwise on first
+// use, by whichever thread needs one first: entries are published with an
+// atomic compare-and-swap, so readers never lock and a race only costs a
+// duplicate computation. A grammar with 40,000 states compiles in milliseconds
+// and pays only for the states a generation visits.
+class MaskCache {
+ public:
+  MaskCache(const Automaton& automaton, const SortedVocab& sorted, const Vocabulary& vocab);
+  ~MaskCache();
+  MaskCache(const MaskCache&) = delete;
+  MaskCache& operator=(const MaskCache&) = delete;
 
-  int64_t memory_bytes() const {
-    return static_cast<int64_t>(bitsets.size() * 4 + accepted_ids.size() * 4 + uncertain_ids.size() * 4 +
-                                states.size() * sizeof(StateMask) + refinements.size() * sizeof(ParentRefinement));
+  // Computes the entries of every scanning state on `threads` threads.
+  void precompute_all(int32_t threads);
+  // The entry of a scanning state, computed now if it was not yet.
+  const StateMask& entry(int32_t state) const {
+    const StateMask* e = entries_[static_cast<size_t>(state)].load(std::memory_order_acquire);
+    return e != nullptr ? *e : compute(state);
   }
+  int32_t words() const { return words_; }
+  int32_t scanning_states() const { return static_cast<int32_t>(scanning_.size()); }
+  int32_t computed_states() const { return computed_.load(std::memory_order_relaxed); }
+  int64_t memory_bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
-  // threads: how many threads to precompute on (states are independent).
-  static MaskCache build(const Automaton& automaton, const SortedVocab& sorted, const Vocabulary& vocab, int32_t threads);
+ private:
+  const StateMask& compute(int32_t state) const;
+
+  const Automaton& a_;
+  const SortedVocab& sorted_;
+  const Vocabulary& vocab_;
+  int32_t words_;
+  std::vector<int32_t> scanning_;
+  std::vector<std::vector<int32_t>> parents_of_;  // (rules,) effective parent states
+  std::unique_ptr<std::atomic<const StateMask*>[]> entries_;  // (automaton states,)
+  mutable std::atomic<int32_t> computed_{0};
+  mutable std::atomic<int64_t> bytes_{0};
 };
 
 }  // namespace stencil::engine

@@ -95,16 +95,15 @@ struct Matcher::Impl {
       for (int32_t id : vocab.eos_ids()) mask[id >> 5] |= 1u << (id & 31);
       return;
     }
-    const engine::MaskCache& cache = gi->masks;
+    const engine::MaskCache& cache = *gi->masks;
     auto tops = current();
     // The first dense set is copied, later ones OR-ed in; sparse sets set their bits.
     bool written = false;
     for (int32_t top : tops) {
       if (top < 0) continue;
-      const engine::StateMask& m = cache.states[static_cast<size_t>(sm.node(top).state)];
-      if (m.bitset < 0) continue;
-      const uint32_t* __restrict bits =
-          cache.bitsets.data() + static_cast<size_t>(m.bitset) * static_cast<size_t>(cache.words);
+      const engine::StateMask& m = cache.entry(sm.node(top).state);
+      if (m.bitset.empty()) continue;
+      const uint32_t* __restrict bits = m.bitset.data();
       if (!written) {
         std::memcpy(mask, bits, static_cast<size_t>(words) * 4);
         written = true;
@@ -115,40 +114,29 @@ struct Matcher::Impl {
     if (!written) std::memset(mask, 0, static_cast<size_t>(words) * 4);
     for (int32_t top : tops) {
       if (top < 0) continue;
-      const engine::StateMask& m = cache.states[static_cast<size_t>(sm.node(top).state)];
-      for (uint32_t k = m.accepted_begin; k < m.accepted_end; ++k) {
-        const int32_t id = cache.accepted_ids[k];
-        mask[id >> 5] |= 1u << (id & 31);
-      }
+      for (int32_t id : cache.entry(sm.node(top).state).accepted) mask[id >> 5] |= 1u << (id & 31);
     }
     // Context-dependent tokens: refined by the top's parent state when the cache
     // has that refinement, then simulated with the real stack, one top at a time.
     for (int32_t top : tops) {
       if (top < 0) continue;
       const engine::StackNode& node = sm.node(top);
-      const engine::StateMask& m = cache.states[static_cast<size_t>(node.state)];
-      uint32_t begin = m.uncertain_begin, end = m.uncertain_end;
-      if (begin == end) continue;
-      if (node.parent >= 0 && m.refine_begin != m.refine_end) {
+      const engine::StateMask& m = cache.entry(node.state);
+      const std::vector<int32_t>* uncertain = &m.uncertain;
+      if (uncertain->empty()) continue;
+      if (node.parent >= 0 && !m.refinements.empty()) {
         const int32_t parent_state = sm.node(node.parent).state;
-        const engine::ParentRefinement* first = cache.refinements.data() + m.refine_begin;
-        const engine::ParentRefinement* last = cache.refinements.data() + m.refine_end;
-        const engine::ParentRefinement* it = std::lower_bound(
-            first, last, parent_state, [](const engine::ParentRefinement& r, int32_t s) { return r.parent_state < s; });
-        if (it != last && it->parent_state == parent_state) {
-          for (uint32_t k = it->accepted_begin; k < it->accepted_end; ++k) {
-            const int32_t id = cache.accepted_ids[k];
-            mask[id >> 5] |= 1u << (id & 31);
-          }
-          begin = it->uncertain_begin;
-          end = it->uncertain_end;
-          if (begin == end) continue;
+        auto it = std::lower_bound(m.refinements.begin(), m.refinements.end(), parent_state,
+                                   [](const engine::ParentRefinement& r, int32_t s) { return r.parent_state < s; });
+        if (it != m.refinements.end() && it->parent_state == parent_state) {
+          for (int32_t id : it->accepted) mask[id >> 5] |= 1u << (id & 31);
+          uncertain = &it->uncertain;
+          if (uncertain->empty()) continue;
         }
       }
       const int32_t single[1] = {top};
       walker.begin(sm, single);
-      for (uint32_t k = begin; k < end; ++k) {
-        const int32_t id = cache.uncertain_ids[k];
+      for (int32_t id : *uncertain) {
         if ((mask[id >> 5] >> (id & 31)) & 1u) continue;
         if (walker.next(vocab.token_bytes(id)) == engine::TokenOutcome::kAccepted) mask[id >> 5] |= 1u << (id & 31);
       }
@@ -193,23 +181,59 @@ bool Matcher::fill_next_token_bitmask(std::span<uint32_t> mask, int32_t max_toke
   // Budget-aware closing: keep a token only if, after it, the fewest bytes to a
   // valid end fit in the tokens left (every byte is at worst one token).
   const int32_t after = max_tokens_left - 1;
-  const auto& sorted = *im.gi->sorted;
-  if (min_bytes_to_end() + sorted.max_token_bytes * 4 <= after) return true;  // far from the budget: nothing to cut
+  const engine::MaskCache& cache = *im.gi->masks;
   const Vocabulary& vocab = im.gi->vocab;
-  auto cur = im.current();
-  for (int32_t id : sorted.ids) {
-    if (!((mask[id >> 5] >> (id & 31)) & 1u)) continue;
+  auto fits_after = [&](int32_t id) {
     const int32_t mark = im.sm.nodes_size();
     bool fits = false;
     if (after >= 0 && im.run(vocab.token_bytes(id))) {
-      int32_t best = engine::kInfiniteBytes;
-      for (int32_t top : im.a) best = std::min(best, top == kAccept ? 0 : top < 0 ? best : im.sm.min_bytes_to_end(top));
-      fits = best <= after;
+      for (int32_t top : im.a) {
+        if (top == kAccept || (top >= 0 && im.sm.min_bytes_to_end(top) <= after)) fits = true;
+      }
     }
     im.sm.truncate(mark);
+    return fits;
+  };
+  // Tokens a top's cache accepts cannot push the end further than the state's
+  // max_local_after plus what the top's callers need. When every top is within
+  // the budget that way, only the context-dependent tokens need a check.
+  bool cache_bound_fits = after >= 0;
+  auto cur = im.current();
+  std::vector<int32_t>& check = im.b;
+  check.clear();
+  for (int32_t top : cur) {
+    if (top < 0) continue;
+    const engine::StackNode& node = im.sm.node(top);
+    const engine::StateMask& m = cache.entry(node.state);
+    const int32_t callers = node.parent >= 0 ? im.sm.min_bytes_to_end(node.parent) : 0;
+    if (m.max_local_after + callers > after) cache_bound_fits = false;
+    check.insert(check.end(), m.uncertain.begin(), m.uncertain.end());
+    for (const engine::ParentRefinement& r : m.refinements) check.insert(check.end(), r.accepted.begin(), r.accepted.end());
+  }
+  if (cache_bound_fits) {
+    std::sort(check.begin(), check.end());
+    check.erase(std::unique(check.begin(), check.end()), check.end());
+    std::vector<int32_t> ids(check);  // run() below reuses the scratch vectors
+    for (int32_t id : ids) {
+      if (((mask[id >> 5] >> (id & 31)) & 1u) && !fits_after(id)) mask[id >> 5] &= ~(1u << (id & 31));
+    }
+    return true;
+  }
+  // Close to the budget: check every allowed token, walking them in trie order so
+  // shared prefixes are simulated once.
+  engine::TokenWalker& walker = im.walker;
+  walker.begin(im.sm, cur);
+  for (int32_t id : im.gi->sorted->ids) {
+    if (!((mask[id >> 5] >> (id & 31)) & 1u)) continue;
+    bool fits = false;
+    if (after >= 0 && walker.next(vocab.token_bytes(id)) == engine::TokenOutcome::kAccepted) {
+      for (int32_t top : walker.last_set()) {
+        if (top == kAccept || (top >= 0 && im.sm.min_bytes_to_end(top) <= after)) fits = true;
+      }
+    }
     if (!fits) mask[id >> 5] &= ~(1u << (id & 31));
   }
-  (void)cur;
+  walker.end();
   return true;
 }
 
