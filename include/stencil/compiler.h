@@ -31,7 +31,7 @@ struct CompileLimits {
   // automaton has at most this many scanning states; otherwise each state's mask
   // data is computed the first time a Matcher reaches it (compile stays fast on
   // huge grammars; the first visit of a state pays instead). compile_builtin_json
-  // always precomputes everything.
+  // uses at least 1024.
   int32_t eager_mask_states = 128;
 };
 

@@ -2,7 +2,7 @@
 // through the schema front end (src/schema). Kept apart from compiler.cc so a
 // program that only compiles GBNF or regexes does not link the schema compiler.
 #include <chrono>
-#include <limits>
+#include <algorithm>
 
 #include "engine/compiled_grammar_impl.h"
 #include "schema/json_schema_grammar.h"
@@ -12,10 +12,11 @@ namespace stencil {
 CompiledGrammar Compiler::compile_builtin_json() const {
   const auto t0 = std::chrono::steady_clock::now();
   schema::SchemaGrammar sg = schema::build_any_json_grammar(state_->options.json);
-  // The builtin grammar is compiled once and reused: precompute all of its masks
-  // so no mask ever pays for a first visit.
+  // The builtin grammar is compiled once and reused: precompute its masks so no
+  // mask pays for a first visit (the flexible and compact layouts have a few
+  // hundred states; `pretty` unrolls indentation per depth and stays lazy).
   CompileOptions options = state_->options;
-  options.limits.eager_mask_states = std::numeric_limits<int32_t>::max();
+  options.limits.eager_mask_states = std::max(options.limits.eager_mask_states, 1024);
   return engine::compile_ir(std::move(sg.grammar), state_->vocab, state_->sorted, options, std::move(sg.warnings), t0);
 }
 
