@@ -35,6 +35,12 @@ std::vector<Range> complement(const std::vector<Range>& sorted, uint32_t max_val
   return out;
 }
 
+Expr make(ExprKind kind) {
+  Expr e;
+  e.kind = kind;
+  return e;
+}
+
 }  // namespace
 
 ExprId Grammar::add(Expr e) {
@@ -42,11 +48,11 @@ ExprId Grammar::add(Expr e) {
   return static_cast<ExprId>(exprs_.size() - 1);
 }
 
-ExprId Grammar::empty() { return add(Expr{ExprKind::kEmpty}); }
+ExprId Grammar::empty() { return add(make(ExprKind::kEmpty)); }
 
 ExprId Grammar::literal(std::string_view bytes) {
   if (bytes.empty()) return empty();
-  Expr e{ExprKind::kLiteral};
+  Expr e = make(ExprKind::kLiteral);
   e.bytes = std::string(bytes);
   return add(std::move(e));
 }
@@ -55,7 +61,7 @@ ExprId Grammar::char_class(std::vector<Range> ranges, bool negated) {
   for (Range& r : ranges) r.hi = std::min(r.hi, kMaxCodepoint);
   ranges = normalise(std::move(ranges));
   if (negated) ranges = complement(ranges, kMaxCodepoint);
-  Expr e{ExprKind::kCharClass};
+  Expr e = make(ExprKind::kCharClass);
   e.ranges = std::move(ranges);
   return add(std::move(e));
 }
@@ -64,13 +70,13 @@ ExprId Grammar::byte_class(std::vector<Range> ranges, bool negated) {
   for (Range& r : ranges) r.hi = std::min<uint32_t>(r.hi, 0xFF);
   ranges = normalise(std::move(ranges));
   if (negated) ranges = complement(ranges, 0xFF);
-  Expr e{ExprKind::kByteClass};
+  Expr e = make(ExprKind::kByteClass);
   e.ranges = std::move(ranges);
   return add(std::move(e));
 }
 
 ExprId Grammar::rule_ref(RuleId rule) {
-  Expr e{ExprKind::kRuleRef};
+  Expr e = make(ExprKind::kRuleRef);
   e.rule = rule;
   return add(std::move(e));
 }
@@ -89,7 +95,7 @@ ExprId Grammar::sequence(std::vector<ExprId> children) {
   }
   if (flat.empty()) return empty();
   if (flat.size() == 1) return flat[0];
-  Expr e{ExprKind::kSequence};
+  Expr e = make(ExprKind::kSequence);
   e.children = std::move(flat);
   return add(std::move(e));
 }
@@ -106,7 +112,7 @@ ExprId Grammar::choice(std::vector<ExprId> children) {
   }
   if (flat.empty()) throw GrammarError("a choice needs at least one alternative");
   if (flat.size() == 1) return flat[0];
-  Expr e{ExprKind::kChoice};
+  Expr e = make(ExprKind::kChoice);
   e.children = std::move(flat);
   return add(std::move(e));
 }
@@ -118,7 +124,7 @@ ExprId Grammar::repeat(ExprId child, int32_t min, int32_t max) {
   if (max == 0) return empty();
   if (min == 1 && max == 1) return child;
   if (expr(child).kind == ExprKind::kEmpty) return child;
-  Expr e{ExprKind::kRepeat};
+  Expr e = make(ExprKind::kRepeat);
   e.children = {child};
   e.min = min;
   e.max = max;
