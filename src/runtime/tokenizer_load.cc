@@ -189,6 +189,7 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
       const auto u = static_cast<size_t>(id);
       t->text[u] = k;
       t->attrs[u] = TokenAttr::kNormal;
+      t->text_to_id.emplace(k, id);
       if (t->byte_level) {
         if (!rd::byte_level_decode(k, decoded)) decoded = k;  // not a byte-level string: take it literally
         t->bytes[u] = decoded;
@@ -218,33 +219,29 @@ Tokenizer Tokenizer::from_tokenizer_json_text(std::string_view tokenizer_json, s
     const std::string unk = model.value("unk_token", json()).is_string() ? model["unk_token"].get<std::string>() : "";
 
     // Merges: "a b" or ["a", "b"]; ranks in file order.
+    // Looked up by the file's own spelling (text_to_id holds just the vocab at this point): the
+    // byte-level spelling of a concatenation is the concatenation of the spellings, so no decoding.
     const json& merges = model.at("merges");
     t->merges.reserve(merges.size());
-    std::string left, right, ld, rd, joined;
+    std::string joined;
     for (size_t r = 0; r < merges.size(); ++r) {
       const json& m = merges[r];
+      std::string_view left, right;
       if (m.is_string()) {
-        const std::string& s = m.get_ref<const std::string&>();
+        const std::string_view s = m.get_ref<const std::string&>();
         const size_t sp = s.find(' ', 1);
-        if (sp == std::string::npos) fail("merge without a space", "/model/merges/" + std::to_string(r));
+        if (sp == std::string_view::npos) fail("merge without a space", "/model/merges/" + std::to_string(r));
         left = s.substr(0, sp);
         right = s.substr(sp + 1);
-      } else if (m.is_array() && m.size() == 2) {
-        left = m[0].get<std::string>();
-        right = m[1].get<std::string>();
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+        left = m[0].get_ref<const std::string&>();
+        right = m[1].get_ref<const std::string&>();
       } else {
         fail("merge is neither \"a b\" nor [a, b]", "/model/merges/" + std::to_string(r));
       }
-      if (t->byte_level) {
-        if (!rd::byte_level_decode(left, ld)) ld = left;
-        if (!rd::byte_level_decode(right, rd)) rd = right;
-      } else {
-        ld = left;
-        rd = right;
-      }
-      joined.assign(ld).append(rd);
-      const auto a = t->piece_to_id.find(ld), b = t->piece_to_id.find(rd), c = t->piece_to_id.find(joined);
-      if (a == t->piece_to_id.end() || b == t->piece_to_id.end() || c == t->piece_to_id.end()) continue;
+      joined.assign(left).append(right);
+      const auto a = t->text_to_id.find(left), b = t->text_to_id.find(right), c = t->text_to_id.find(joined);
+      if (a == t->text_to_id.end() || b == t->text_to_id.end() || c == t->text_to_id.end()) continue;
       const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a->second)) << 32) | static_cast<uint32_t>(b->second);
       t->merges.emplace(key, Impl::Merge{static_cast<int32_t>(r), c->second});  // first (lowest) rank wins
     }
