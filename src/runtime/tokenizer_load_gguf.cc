@@ -168,16 +168,15 @@ Tokenizer Tokenizer::from_gguf(const std::string& path) {
     const gguf::Value* merges = meta.get_string_array("tokenizer.ggml.merges");
     if (merges == nullptr) fail("missing", "tokenizer.ggml.merges");
     t->merges.reserve(merges->strings.size());
-    std::string ld, rd_, joined;
+    std::string joined;  // merges are resolved by the file's spelling, as llama.cpp looks them up
     for (size_t r = 0; r < merges->strings.size(); ++r) {
       const std::string_view m = merges->strings[r];
       const size_t sp = m.find(' ', 1);
       if (sp == std::string_view::npos) fail("merge " + std::to_string(r) + " has no space", "tokenizer.ggml.merges");
-      if (!rd::byte_level_decode(m.substr(0, sp), ld)) ld = std::string(m.substr(0, sp));
-      if (!rd::byte_level_decode(m.substr(sp + 1), rd_)) rd_ = std::string(m.substr(sp + 1));
-      joined.assign(ld).append(rd_);
-      const auto a = t->piece_to_id.find(ld), b = t->piece_to_id.find(rd_), c = t->piece_to_id.find(joined);
-      if (a == t->piece_to_id.end() || b == t->piece_to_id.end() || c == t->piece_to_id.end()) continue;
+      joined.assign(m.substr(0, sp)).append(m.substr(sp + 1));
+      const auto a = t->text_to_id.find(m.substr(0, sp)), b = t->text_to_id.find(m.substr(sp + 1)),
+                 c = t->text_to_id.find(joined);
+      if (a == t->text_to_id.end() || b == t->text_to_id.end() || c == t->text_to_id.end()) continue;
       const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(a->second)) << 32) | static_cast<uint32_t>(b->second);
       t->merges.emplace(key, Impl::Merge{static_cast<int32_t>(r), c->second});
     }
