@@ -2,6 +2,8 @@
 // reference, EOS, rollback, forced bytes, min_bytes_to_end, bad token ids.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/engine_test_util.h"
 #include "grammar/grammar.h"
 #include "grammar/recognizer.h"
@@ -188,6 +190,51 @@ TEST(Matcher, BudgetMaskAlwaysLeavesAWayToFinish) {
 TEST(Matcher, LeftRecursionIsAnError) {
   Compiler compiler(small_vocab());
   EXPECT_THROW(compiler.compile_grammar("root ::= root \"a\" | \"b\""), GrammarError);
+}
+
+TEST(Matcher, ForkIsIndependent) {
+  Vocabulary vocab = small_vocab();
+  Matcher m(Compiler(vocab).compile_grammar(R"g(root ::= "ab" | "ac")g"));
+  ASSERT_TRUE(m.accept_token('a'));
+  Matcher f = m.fork();
+  EXPECT_TRUE(f.accept_token('b'));
+  EXPECT_TRUE(f.can_terminate());
+  EXPECT_FALSE(m.can_terminate());
+  EXPECT_TRUE(m.accept_token('c'));
+}
+
+// The batched fill on a pool gives, row by row, the masks of sequential fills.
+TEST(BatchFiller, MatchesSequentialFills) {
+  Vocabulary vocab = small_vocab();
+  CompiledGrammar g = Compiler(vocab).compile_grammar(R"g(root ::= item ("," item)*
+item ::= [0-9]+ | "[" root "]")g");
+  std::mt19937_64 rng(5);
+  std::vector<Matcher> matchers;
+  for (int i = 0; i < 24; ++i) {
+    matchers.emplace_back(g);
+    for (int step = 0; step < i % 7; ++step) {
+      TokenBitmask mask(vocab.size());
+      matchers.back().fill_next_token_bitmask(mask);
+      const int32_t t = testing::pick_allowed(mask, vocab, rng, 0.0);
+      ASSERT_TRUE(matchers.back().accept_token(t));
+    }
+  }
+  const int32_t words = bitmask_words(vocab.size());
+  std::vector<uint32_t> batched(matchers.size() * static_cast<size_t>(words), 0xDEADBEEFu);
+  std::vector<Matcher*> ptrs;
+  for (Matcher& m : matchers) ptrs.push_back(&m);
+  BatchFiller filler(3);
+  for (int round = 0; round < 3; ++round) {
+    filler.fill(ptrs, batched, words);
+    for (size_t i = 0; i < matchers.size(); ++i) {
+      TokenBitmask one(vocab.size());
+      matchers[i].fill_next_token_bitmask(one);
+      EXPECT_TRUE(std::equal(one.words.begin(), one.words.end(), batched.begin() + static_cast<long>(i) * words))
+          << "row " << i;
+    }
+  }
+  std::vector<uint32_t> too_small(static_cast<size_t>(words));
+  EXPECT_THROW(filler.fill(ptrs, too_small, words), ArgumentError);
 }
 
 TEST(ApplyBitmask, MasksDisallowedAndPadding) {
