@@ -137,8 +137,13 @@ const ExitCase kExitCases[] = {
     {"sample_help", {"sample", "--help"}, "", 0, "usage: stencil sample", ""},
     {"check_help", {"check", "--help"}, "", 0, "usage: stencil check", ""},
     {"bench_help", {"bench", "--help"}, "", 0, "usage: stencil bench", ""},
-    {"generate_help_not_built", {"generate", "--help"}, "", 2, "", ""},
-    {"generate_not_built", {"generate", "--json", "--prompt", "hi"}, "", 2, "", "not built yet"},
+    {"generate_help", {"generate", "--help"}, "", 0, "usage: stencil generate", ""},
+    {"generate_bad_output", {"generate", "--json", "--prompt", "hi", "--output", "xml"}, "", 2, "",
+     "--output takes 'json'"},
+    {"generate_bad_temperature", {"generate", "--json", "--prompt", "hi", "--temperature", "hot"}, "", 2, "",
+     "--temperature"},
+    {"generate_missing_model", {"generate", "--model", "/nonexistent/m.gguf", "--json", "--prompt", "hi"}, "", 2, "",
+     "/nonexistent/m.gguf"},
     {"compile_regex", {"compile", "--regex", "[a-c]+x"}, "", 0, "automaton states:", ""},
     {"compile_regex_eq_form", {"compile", "--regex=[a-c]+x"}, "", 0, "automaton states:", ""},
     {"compile_json", {"compile", "--json"}, "", 0, "rules:", ""},
@@ -439,6 +444,45 @@ TEST(CliBench, RejectedInstanceExitsOne) {
   EXPECT_EQ(j["rejected"], 1);
   const fs::path bad = dir.write("bad.jsonl", "abx\n");
   EXPECT_EQ(run({"bench", "--regex", "[a-c]+x", "--tokenizer", tok, "--instances", bad.string()}).rc, 2);
+}
+
+// ---- generate with the shared stories260K model ----
+
+const std::string kStories = std::string(STENCIL_SHARED_DIR) + "/models/stories260K/stories260K-f32.gguf";
+
+TEST(CliGenerate, JsonOutputIsValidAndHasTheContractKeys) {
+  if (!fs::exists(kStories)) GTEST_SKIP() << "stories260K model absent: " << kStories;
+  for (const char* seed : {"1", "2"}) {
+    Result r = run({"generate", "--model", kStories, "--schema", kWeather, "--prompt",
+                    "What's the weather in Paris, in Celsius?", "--seed", seed, "--max-tokens", "64", "--output",
+                    "json"});
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["valid"], true);
+    const nlohmann::json doc = nlohmann::json::parse(j["text"].get<std::string>());
+    EXPECT_EQ(doc.size(), 3u) << r.out;
+    EXPECT_TRUE(doc["unit"] == "celsius" || doc["unit"] == "fahrenheit") << r.out;
+    for (const char* k : {"prompt", "generated", "forced"}) EXPECT_TRUE(j["tokens"][k].is_number_integer()) << k;
+    EXPECT_LE(j["tokens"]["generated"].get<int>(), 64);
+    for (const char* k : {"load_s", "prompt_tok_s", "gen_tok_s", "mask_share"}) {
+      EXPECT_TRUE(j["timing"][k].is_number()) << k;
+    }
+    EXPECT_NE(r.err.find("stats: prompt"), std::string::npos) << r.err;
+  }
+}
+
+TEST(CliGenerate, StreamedTextEqualsJsonTextForTheSameSeed) {
+  if (!fs::exists(kStories)) GTEST_SKIP() << "stories260K model absent: " << kStories;
+  const std::vector<std::string> base = {"generate", "--model", kStories, "--regex", "(yes|no), [a-z ]{1,20}",
+                                         "--prompt", "Is it raining?", "--seed", "5"};
+  Result text = run(base);
+  std::vector<std::string> with_json = base;
+  with_json.insert(with_json.end(), {"--output", "json"});
+  Result js = run(with_json);
+  ASSERT_EQ(text.rc, 0) << text.err;
+  ASSERT_EQ(js.rc, 0) << js.err;
+  EXPECT_EQ(text.out, nlohmann::json::parse(js.out)["text"].get<std::string>() + "\n");
+  EXPECT_TRUE(RE2::FullMatch(text.out.substr(0, text.out.size() - 1), "(yes|no), [a-z ]{1,20}")) << text.out;
 }
 
 }  // namespace

@@ -1,0 +1,219 @@
+// The decoding loop behind stencil::generate (see include/stencil/runtime/generator.h).
+//
+// Per step: logits of the last token are copied into a scratch vector (the Session's span is only
+// valid until the next eval), the logit bias hook is added, the grammar's budget-aware mask is
+// filled (tokens_left = max_tokens - generated) and applied, the Sampler picks a token, the
+// Matcher accepts it and the decoded piece is streamed.
+//
+// Stopping: an accepted EOS (Matcher::is_terminated), the grammar allowing nothing but EOS (taken
+// without sampling), the budget, the loop guard, or nothing left to pick. Without a grammar, an
+// EOS id of the tokenizer stops.
+//
+// It does not re-use a KV cache across calls, batch, or skip forward passes for forced tokens.
+#include "stencil/runtime/generator.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <optional>
+
+#include "stencil/bitmask.h"
+#include "stencil/compiler.h"
+#include "stencil/errors.h"
+#include "stencil/matcher.h"
+#include "stencil/runtime/chat.h"
+#include "stencil/runtime/model.h"
+#include "stencil/runtime/sampler.h"
+#include "stencil/runtime/tokenizer.h"
+
+namespace stencil {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+int32_t count_allowed(std::span<const uint32_t> words) {
+  int32_t n = 0;
+  for (uint32_t w : words) n += std::popcount(w);
+  return n;
+}
+
+int32_t first_allowed(std::span<const uint32_t> words) {
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] != 0) return static_cast<int32_t>(i * 32 + static_cast<size_t>(std::countr_zero(words[i])));
+  }
+  return -1;
+}
+
+bool bit(std::span<const uint32_t> words, int32_t id) {
+  const size_t w = static_cast<size_t>(id >> 5);
+  return id >= 0 && w < words.size() && ((words[w] >> (id & 31)) & 1u);
+}
+
+void clear_bit(std::span<uint32_t> words, int32_t id) {
+  if (id >= 0 && static_cast<size_t>(id >> 5) < words.size()) words[static_cast<size_t>(id >> 5)] &= ~(1u << (id & 31));
+}
+
+// The token ids of the prompt: the chat template's rendering of (system, user) unless raw.
+std::vector<int32_t> prompt_ids(const Tokenizer& tok, std::string_view prompt, const GenerateOptions& options) {
+  if (options.raw) return tok.encode(prompt, {.add_special = true, .parse_special = false});
+  const ChatTemplate tmpl = ChatTemplate::for_tokenizer(tok);
+  std::vector<ChatMessage> messages;
+  if (!options.system.empty()) messages.push_back({"system", options.system});
+  messages.push_back({"user", std::string(prompt)});
+  const std::string text = tmpl.render(messages, /*add_generation_prompt=*/true);
+  // A template that writes the BOS text itself must not get a second BOS from the tokenizer.
+  return tok.encode(text, {.add_special = !tmpl.renders_bos(), .parse_special = true});
+}
+
+}  // namespace
+
+GenerateResult generate(const Model& model, const Tokenizer& tok, const CompiledGrammar* grammar,
+                        std::string_view prompt, const GenerateOptions& options, const PieceCallback& on_piece) {
+  GenerateResult result;
+  const int32_t n_vocab = model.info().n_vocab;
+  if (grammar != nullptr && grammar->vocabulary().size() > n_vocab) {
+    throw ArgumentError("the grammar's vocabulary has " + std::to_string(grammar->vocabulary().size()) +
+                        " tokens but the model's logits have " + std::to_string(n_vocab) +
+                        "; compile the grammar from model.vocabulary()");
+  }
+  Session session(model);
+  const std::vector<int32_t> ids = prompt_ids(tok, prompt, options);
+  if (ids.empty()) throw ArgumentError("the prompt encodes to no tokens");
+  const int32_t room = session.context_length() - static_cast<int32_t>(ids.size());
+  if (room <= 0) {
+    throw ArgumentError("the prompt (" + std::to_string(ids.size()) + " tokens) does not fit into the context of " +
+                        std::to_string(session.context_length()) + " tokens");
+  }
+  const int32_t max_tokens = std::clamp(options.max_tokens, 0, room);
+  result.prompt_tokens = static_cast<int32_t>(ids.size());
+
+  Sampler sampler({.temperature = options.temperature,
+                   .top_k = options.top_k,
+                   .top_p = options.top_p,
+                   .min_p = options.min_p,
+                   .repetition_penalty = options.repetition_penalty,
+                   .seed = options.seed},
+                  n_vocab);
+  std::optional<Matcher> matcher;
+  if (grammar != nullptr) matcher.emplace(*grammar);
+  const int32_t mask_vocab = grammar != nullptr ? grammar->vocabulary().size() : 0;
+  std::vector<uint32_t> mask(static_cast<size_t>(bitmask_words(std::max(mask_vocab, 1))), 0u);
+  std::vector<float> logits(static_cast<size_t>(n_vocab));
+  TextStreamDecoder stream(tok);
+  auto emit = [&](std::string_view piece) {
+    if (piece.empty()) return;
+    result.text.append(piece);
+    if (on_piece) on_piece(piece);
+  };
+  auto is_eos = [&](int32_t id) {
+    return grammar != nullptr ? grammar->vocabulary().is_eos(id) : tok.is_eos(id);
+  };
+
+  const Clock::time_point t_prompt = Clock::now();
+  std::span<const float> out = session.eval(ids);
+  const double prompt_s = seconds_since(t_prompt);
+  result.timing.prompt_tok_s = prompt_s > 0 ? static_cast<double>(ids.size()) / prompt_s : 0;
+
+  const Clock::time_point t_gen = Clock::now();
+  double mask_s = 0;
+  int32_t last = -1, run = 0;
+  bool guard = false;
+  result.stop_reason = "max_tokens";
+  for (int32_t generated = 0;; ++generated) {
+    if (!matcher && generated >= max_tokens) break;  // max_tokens == 0
+    std::copy(out.begin(), out.end(), logits.begin());
+    for (const auto& [id, bias] : options.logit_bias) {
+      if (id >= 0 && id < n_vocab) logits[static_cast<size_t>(id)] += bias;
+    }
+    int32_t token = -1;
+    bool forced = false;
+    if (matcher) {
+      const Clock::time_point t_mask = Clock::now();
+      const int32_t left = std::max(0, max_tokens - generated);
+      matcher->fill_next_token_bitmask(mask, left);
+      if (guard && left > 1 && count_allowed(mask) > 0) {
+        // Loop guard: the smallest budget that still allows a token (binary search; a larger budget
+        // allows a superset) keeps only the tokens on a shortest way to a valid end, so the output
+        // closes within that many tokens; the repeated token goes too unless it is the only way.
+        int32_t lo = 1, hi = left;
+        while (lo < hi) {
+          const int32_t mid = lo + (hi - lo) / 2;
+          matcher->fill_next_token_bitmask(mask, mid);
+          if (count_allowed(mask) > 0) {
+            hi = mid;
+          } else {
+            lo = mid + 1;
+          }
+        }
+        matcher->fill_next_token_bitmask(mask, lo);
+        if (count_allowed(mask) > 1 && bit(mask, last)) clear_bit(mask, last);
+      }
+      const int32_t allowed = count_allowed(mask);
+      if (allowed == 1) {
+        token = first_allowed(mask);  // no choice: take it without sampling
+        forced = true;
+      } else if (allowed > 1) {
+        apply_token_bitmask(logits, mask, mask_vocab);
+      }
+      mask_s += seconds_since(t_mask);
+      if (allowed == 0) {
+        result.stop_reason = "no_token";
+        break;
+      }
+    }
+    if (token < 0) {
+      const SampleResult r = sampler.sample(logits);
+      if (!r.ok()) {
+        result.stop_reason = "no_token";
+        break;
+      }
+      token = r.token;
+    }
+    if (is_eos(token)) {
+      if (matcher) matcher->accept_token(token);
+      result.stop_reason = "eos";
+      break;
+    }
+    if (matcher && !matcher->accept_token(token)) {
+      // Cannot happen with an exact mask; stop rather than emit text the grammar rejects.
+      result.stop_reason = "no_token";
+      break;
+    }
+    sampler.accept(token);
+    result.tokens.push_back(token);
+    if (forced) ++result.forced_tokens;
+    emit(stream.push(token));
+    run = token == last ? run + 1 : 1;
+    last = token;
+    if (options.loop_guard_run > 0 && run > options.loop_guard_run && !guard) {
+      result.loop_guard_fired = true;
+      if (!matcher) {
+        result.stop_reason = "loop_guard";
+        ++generated;
+        break;
+      }
+      guard = true;
+    }
+    // Without a grammar the budget ends here; with one, the next step's mask (left == 0) allows only EOS.
+    if (!matcher && generated + 1 >= max_tokens) break;
+    out = session.eval({&result.tokens.back(), 1});
+  }
+  emit(stream.flush());
+  result.generated_tokens = static_cast<int32_t>(result.tokens.size());
+  const double gen_s = seconds_since(t_gen);
+  result.timing.gen_tok_s = gen_s > 0 ? result.generated_tokens / gen_s : 0;
+  result.timing.mask_share = gen_s > 0 ? std::min(1.0, mask_s / gen_s) : 0;
+  result.valid = !matcher || matcher->is_terminated() || matcher->can_terminate();
+  if (result.loop_guard_fired && result.stop_reason == "max_tokens" && matcher) result.stop_reason = "loop_guard";
+  return result;
+}
+
+GenerateResult generate(const Model& model, const CompiledGrammar* grammar, std::string_view prompt,
+                        const GenerateOptions& options, const PieceCallback& on_piece) {
+  const Tokenizer tok = Tokenizer::from_file(model.info().path);
+  return generate(model, tok, grammar, prompt, options, on_piece);
+}
+
+}  // namespace stencil
