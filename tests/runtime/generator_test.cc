@@ -90,7 +90,7 @@ void expect_weather(const GenerateResult& r) {
 TEST_F(GeneratorTest, WeatherSchemaValidForManySeeds) {
   const CompiledGrammar g = compiler_->compile_json_schema(read(kWeather));
   std::set<std::string> distinct;
-  for (uint64_t seed = 0; seed < 10; ++seed) {
+  for (uint64_t seed = 0; seed < 20; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::string streamed;
     const GenerateResult r = run(&g, {.max_tokens = 128, .temperature = 1.0f, .seed = seed}, &streamed);
@@ -107,6 +107,52 @@ TEST_F(GeneratorTest, WeatherSchemaValidForManySeeds) {
     distinct.insert(r.text);
   }
   EXPECT_GT(distinct.size(), 1u);  // seeds matter
+}
+
+TEST_F(GeneratorTest, NestedToolSchemaValidForManySeeds) {
+  // An OpenAI-style tool call: nested object, bounded array, boolean, number, optional key.
+  const CompiledGrammar g = compiler_->compile_json_schema(R"({
+    "type": "object",
+    "properties": {
+      "name": {"const": "search"},
+      "arguments": {
+        "type": "object",
+        "properties": {
+          "query": {"type": "string", "maxLength": 20},
+          "tags": {"type": "array", "items": {"enum": ["a", "b", "c"]}, "minItems": 1, "maxItems": 3},
+          "exact": {"type": "boolean"},
+          "score": {"type": "number"}
+        },
+        "required": ["query", "tags", "exact"],
+        "additionalProperties": false
+      }
+    },
+    "required": ["name", "arguments"],
+    "additionalProperties": false
+  })");
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const GenerateResult r = run(&g, {.max_tokens = 160, .temperature = 1.0f, .seed = seed});
+    ASSERT_TRUE(r.valid) << r.text;
+    EXPECT_LE(r.generated_tokens, 160);
+    const nlohmann::json j = nlohmann::json::parse(r.text, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.text;
+    EXPECT_EQ(j["name"], "search") << r.text;
+    const nlohmann::json& args = j["arguments"];
+    ASSERT_TRUE(args.is_object()) << r.text;
+    EXPECT_TRUE(args["query"].is_string()) << r.text;
+    ASSERT_TRUE(args["tags"].is_array()) << r.text;
+    EXPECT_GE(args["tags"].size(), 1u);
+    EXPECT_LE(args["tags"].size(), 3u);
+    for (const auto& t : args["tags"]) EXPECT_TRUE(t == "a" || t == "b" || t == "c") << r.text;
+    EXPECT_TRUE(args["exact"].is_boolean()) << r.text;
+    if (args.contains("score")) {
+      EXPECT_TRUE(args["score"].is_number()) << r.text;
+    }
+    for (const auto& [k, v] : args.items()) {
+      EXPECT_TRUE(k == "query" || k == "tags" || k == "exact" || k == "score") << r.text;
+    }
+  }
 }
 
 TEST_F(GeneratorTest, SmallBudgetsStillGiveCompleteJson) {
