@@ -113,6 +113,8 @@ int run(const ParsedArgs& a) {
     prompt = *p;
   } else {
     prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // `echo "question" | stencil generate ...`: the shell's final newline is not part of the question.
+    while (!prompt.empty() && (prompt.back() == '\n' || prompt.back() == '\r')) prompt.pop_back();
   }
 
   std::fprintf(stderr, "loading %s ...\n", path.c_str());
@@ -160,6 +162,10 @@ int run(const ParsedArgs& a) {
                r.prompt_tokens, r.timing.prompt_tok_s, r.generated_tokens, r.timing.gen_tok_s, r.forced_tokens,
                100.0 * r.timing.mask_share, r.stop_reason.c_str(), r.valid ? "" : ", INVALID (incomplete match)",
                r.loop_guard_fired ? ", loop guard fired" : "");
+  if (!r.valid && r.stop_reason == "no_token") {
+    std::fprintf(stderr, "stencil generate: no valid output fits into --max-tokens %d; raise --max-tokens\n",
+                 o.max_tokens);
+  }
   return r.valid ? 0 : 1;
 }
 

@@ -471,6 +471,14 @@ TEST(CliGenerate, JsonOutputIsValidAndHasTheContractKeys) {
   }
 }
 
+TEST(CliGenerate, BudgetBelowWhatTheSchemaNeedsExitsOne) {
+  if (!fs::exists(kStories)) GTEST_SKIP() << "stories260K model absent: " << kStories;
+  Result r = run({"generate", "--model", kStories, "--schema", kWeather, "--prompt", "x", "--max-tokens", "10"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "\n");
+  EXPECT_NE(r.err.find("raise --max-tokens"), std::string::npos) << r.err;
+}
+
 TEST(CliGenerate, StreamedTextEqualsJsonTextForTheSameSeed) {
   if (!fs::exists(kStories)) GTEST_SKIP() << "stories260K model absent: " << kStories;
   const std::vector<std::string> base = {"generate", "--model", kStories, "--regex", "(yes|no), [a-z ]{1,20}",
