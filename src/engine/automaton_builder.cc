@@ -36,6 +36,15 @@ constexpr int64_t kInlineAlwaysStates = 256;
 constexpr int64_t kInlineRecursiveStates = 256;
 constexpr int64_t kEstimateCap = int64_t{1} << 40;
 
+// Hash of an int vector (state sets, state signatures) for unordered_map keys.
+struct VectorHash {
+  size_t operator()(const std::vector<int32_t>& v) const noexcept {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
+    for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001B3ull;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
 int64_t capped_add(int64_t a, int64_t b) { return std::min(kEstimateCap, a + b); }
 int64_t capped_mul(int64_t a, int64_t b) { return b != 0 && a > kEstimateCap / b ? kEstimateCap : a * b; }
 
@@ -455,7 +464,7 @@ class Determiniser {
   int32_t rule_;
   Automaton& out_;
   const CompileLimits& limits_;
-  std::map<std::vector<int32_t>, int32_t> index_;
+  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index_;
   std::vector<std::vector<int32_t>> pending_;
   int32_t first_global_ = 0;
   std::vector<int32_t> mark_;
@@ -484,7 +493,8 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
   std::vector<int32_t> sig;
   for (int round = 0;; ++round) {
     if (round == kMaxMinimiseRounds) return;
-    std::map<std::vector<int32_t>, int32_t> index;
+    std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index;
+    index.reserve(n);
     for (size_t s = 0; s < n; ++s) {
       sig.clear();
       sig.push_back(cls[s]);
