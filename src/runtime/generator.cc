@@ -9,13 +9,16 @@
 // without sampling), the budget, the loop guard, or nothing left to pick. Without a grammar, an
 // EOS id of the tokenizer stops.
 //
-// It does not re-use a KV cache across calls, batch, or skip forward passes for forced tokens.
+// Jump-forward: bytes the grammar fixes are spelled with vocabulary pieces (longest first) and appended
+// without sampling, in one batched eval.
+// It does not re-use a KV cache across calls or batch sequences.
 #include "stencil/runtime/generator.h"
 
 #include <algorithm>
 #include <bit>
 #include <chrono>
 #include <optional>
+#include <unordered_map>
 
 #include "stencil/bitmask.h"
 #include "stencil/compiler.h"
@@ -53,6 +56,56 @@ bool bit(std::span<const uint32_t> words, int32_t id) {
 
 void clear_bit(std::span<uint32_t> words, int32_t id) {
   if (id >= 0 && static_cast<size_t>(id >> 5) < words.size()) words[static_cast<size_t>(id >> 5)] &= ~(1u << (id & 31));
+}
+
+// Jump-forward stays within the Matcher's rollback history (at least 16 steps), so a jump that would leave
+// no valid end within the budget can be undone.
+constexpr int32_t kMaxJumpTokens = 16;
+
+// The token pieces of a vocabulary by their bytes, for spelling forced bytes (longest match first).
+struct PieceIndex {
+  explicit PieceIndex(const Vocabulary& vocab) {
+    for (int32_t id = 0; id < vocab.size(); ++id) {
+      const std::string_view b = vocab.token_bytes(id);
+      if (b.empty() || vocab.is_eos(id)) continue;
+      by_bytes.emplace(b, id);  // the first id of equal byte strings wins
+      longest = std::max(longest, b.size());
+    }
+  }
+  std::unordered_map<std::string_view, int32_t> by_bytes;
+  size_t longest = 0;
+};
+
+// The tokens of the bytes the grammar fixes from here (Matcher::forced_bytes), accepted into `m`, each the
+// longest vocabulary piece that is a prefix of the rest and that the matcher accepts (a tokenizer's own
+// encoding would add SentencePiece's dummy-prefix space). At most min(left, kMaxJumpTokens). When a valid
+// end no longer fits into the budget after them, they are rolled back and `out` is empty. A single forced
+// byte is left to the main loop (a one-token mask is taken without sampling there).
+void jump_forward(Matcher& m, const PieceIndex& pieces, int32_t left, std::vector<uint32_t>& mask,
+                  std::vector<int32_t>& out) {
+  out.clear();
+  const std::string fixed = m.forced_bytes();
+  if (fixed.size() < 2) return;
+  const int32_t most = std::min(left, kMaxJumpTokens);
+  std::string_view rest(fixed);
+  while (!rest.empty() && static_cast<int32_t>(out.size()) < most) {
+    int32_t taken = -1;
+    for (size_t len = std::min(rest.size(), pieces.longest); len > 0 && taken < 0; --len) {
+      const auto it = pieces.by_bytes.find(rest.substr(0, len));
+      if (it != pieces.by_bytes.end() && m.accept_token(it->second)) {
+        taken = it->second;
+        rest.remove_prefix(len);
+      }
+    }
+    if (taken < 0) break;
+    out.push_back(taken);
+  }
+  if (out.empty()) return;
+  m.fill_next_token_bitmask(mask, left - static_cast<int32_t>(out.size()));
+  if (count_allowed(mask) == 0) {
+    m.rollback(static_cast<int32_t>(out.size()));
+    out.clear();
+  }
 }
 
 // The token ids of the prompt: the chat template's rendering of (system, user) unless raw.
@@ -120,9 +173,32 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
   double mask_s = 0;
   int32_t last = -1, run = 0;
   bool guard = false;
+  std::vector<int32_t> jump_ids;
+  std::optional<PieceIndex> pieces;
+  if (grammar != nullptr && options.jump_forward) pieces.emplace(grammar->vocabulary());
   result.stop_reason = "max_tokens";
   for (int32_t generated = 0;; ++generated) {
     if (!matcher && generated >= max_tokens) break;  // max_tokens == 0
+    if (matcher && options.jump_forward && !guard) {
+      const Clock::time_point t_jump = Clock::now();
+      jump_forward(*matcher, *pieces, max_tokens - generated, mask, jump_ids);
+      mask_s += seconds_since(t_jump);
+      const int32_t n = static_cast<int32_t>(jump_ids.size());
+      if (n > 0) {
+        // The grammar fixed these bytes: their tokens are appended without sampling and evaluated in one batch.
+        const std::span<const int32_t> jumped(jump_ids);
+        for (int32_t t : jumped) {
+          sampler.accept(t);
+          result.tokens.push_back(t);
+          emit(stream.push(t));
+          run = t == last ? run + 1 : 1;
+          last = t;
+        }
+        result.forced_tokens += n;
+        generated += n;
+        out = session.eval(jumped);
+      }
+    }
     std::copy(out.begin(), out.end(), logits.begin());
     for (const auto& [id, bias] : options.logit_bias) {
       if (id >= 0 && id < n_vocab) logits[static_cast<size_t>(id)] += bias;

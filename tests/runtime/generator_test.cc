@@ -155,6 +155,37 @@ TEST_F(GeneratorTest, NestedToolSchemaValidForManySeeds) {
   }
 }
 
+TEST_F(GeneratorTest, JumpForwardAppendsFixedKeysWithoutSampling) {
+  CompileOptions compact;
+  compact.json.whitespace = WhitespacePolicy::kCompact;
+  const Compiler compiler(model_->vocabulary(), compact);
+  const CompiledGrammar g = compiler.compile_json_schema(read(kWeather));
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const GenerateResult on = run(&g, {.max_tokens = 96, .temperature = 1.0f, .seed = seed});
+    const GenerateResult off = run(&g, {.max_tokens = 96, .temperature = 1.0f, .seed = seed, .jump_forward = false});
+    expect_weather(on);
+    expect_weather(off);
+    // The whole prefix {"location":" is fixed: 13 bytes, spelled without sampling.
+    EXPECT_EQ(on.text.rfind("{\"location\":\"", 0), 0u) << on.text;
+    EXPECT_GE(on.forced_tokens, 8) << on.text;
+    EXPECT_GT(on.forced_tokens, off.forced_tokens);
+  }
+  // Under a tight budget jump-forward still leaves room for a valid end.
+  const CompiledGrammar tiny = compiler.compile_json_schema(kTinySchema);
+  // (17 tokens is the least this schema needs in compact form with this vocabulary: {"n":0,"c":"red"}.)
+  for (int32_t budget : {17, 18, 24}) {
+    for (uint64_t seed = 0; seed < 3; ++seed) {
+      const GenerateResult r = run(&tiny, {.max_tokens = budget, .temperature = 1.5f, .seed = seed});
+      SCOPED_TRACE("budget " + std::to_string(budget) + ": " + r.text + " stop " + r.stop_reason);
+      EXPECT_LE(r.generated_tokens, budget);
+      EXPECT_TRUE(r.valid);
+      EXPECT_TRUE(nlohmann::json::parse(r.text, nullptr, false).is_object());
+    }
+  }
+  EXPECT_FALSE(run(&tiny, {.max_tokens = 16, .seed = 0}).valid);
+}
+
 TEST_F(GeneratorTest, SmallBudgetsStillGiveCompleteJson) {
   const CompiledGrammar tiny = compiler_->compile_json_schema(kTinySchema);
   for (int32_t budget : {20, 24, 40}) {

@@ -7,9 +7,8 @@
 // the budget-aware one, tokens_left = max_tokens - generated), and a loop guard stops runs of
 // one repeated token (see GenerateOptions::loop_guard_run).
 //
-// Not here: batching, speculative decoding, KV-cache reuse between calls, jump-forward without
-// a forward pass per token (forced tokens are still evaluated one by one; they are only counted
-// and taken without sampling).
+// Not here: batching, speculative decoding, KV-cache reuse between calls, computing the next mask
+// concurrently with the forward pass.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +45,10 @@ struct GenerateOptions {
   // (found by binary search), minus the last token when anything else is allowed, so the output
   // ends within that many tokens. Without a grammar: generation stops. 0: off.
   int32_t loop_guard_run = 32;
+  // Jump-forward: when the grammar fixes the next bytes (keys, closing brackets), their tokens (longest
+  // vocabulary pieces first, at most 16 at a time) are appended without sampling and evaluated in one
+  // batch; counted in forced_tokens. Skipped when they would leave no valid end within the budget.
+  bool jump_forward = true;
   // Added to the logits before masking (token id, bias). For tests that force a model into bad
   // behaviour (e.g. a huge bias toward whitespace); empty in normal use.
   std::vector<std::pair<int32_t, float>> logit_bias{};
@@ -65,7 +68,8 @@ struct GenerateResult {
   bool valid = false;
   int32_t prompt_tokens = 0;
   int32_t generated_tokens = 0;  // EOS not counted
-  int32_t forced_tokens = 0;     // generated tokens the grammar left no choice about (mask had one token)
+  // Generated tokens the grammar left no choice about: jump-forward tokens and steps whose mask had one token.
+  int32_t forced_tokens = 0;
   bool loop_guard_fired = false;
   // "eos", "max_tokens", "loop_guard" or "no_token" (the mask or the sampler left nothing).
   std::string stop_reason;
