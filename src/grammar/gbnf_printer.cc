@@ -113,21 +113,10 @@ std::string print_class_items(const std::vector<Range>& ranges, bool bytes) {
   return out;
 }
 
-std::vector<Range> complement(const std::vector<Range>& ranges, uint32_t max_value) {
-  std::vector<Range> out;
-  uint32_t next = 0;
-  for (const Range& r : ranges) {
-    if (r.lo > next) out.push_back({next, r.lo - 1});
-    next = r.hi + 1;
-  }
-  if (next <= max_value) out.push_back({next, max_value});
-  return out;
-}
-
 std::string print_class(const std::vector<Range>& ranges, bool bytes) {
   const uint32_t max_value = bytes ? 0xFF : kMaxCodepoint;
   if (!bytes && ranges.size() == 1 && ranges[0].lo == 0 && ranges[0].hi == kMaxCodepoint) return ".";
-  const std::vector<Range> inverse = complement(ranges, max_value);
+  const std::vector<Range> inverse = complement_ranges(ranges, max_value);
   const std::string prefix = bytes ? "%[" : "[";
   // The form with fewer ranges; on a tie, the one listing fewer values (`[^"\\]`, `%[\xFF]`).
   auto values = [](const std::vector<Range>& rs) {

@@ -24,7 +24,15 @@ std::vector<Range> normalise(std::vector<Range> ranges) {
   return out;
 }
 
-std::vector<Range> complement(const std::vector<Range>& sorted, uint32_t max_value) {
+Expr make(ExprKind kind) {
+  Expr e;
+  e.kind = kind;
+  return e;
+}
+
+}  // namespace
+
+std::vector<Range> complement_ranges(const std::vector<Range>& sorted, uint32_t max_value) {
   std::vector<Range> out;
   uint32_t next = 0;
   for (const Range& r : sorted) {
@@ -34,14 +42,6 @@ std::vector<Range> complement(const std::vector<Range>& sorted, uint32_t max_val
   if (next <= max_value) out.push_back({next, max_value});
   return out;
 }
-
-Expr make(ExprKind kind) {
-  Expr e;
-  e.kind = kind;
-  return e;
-}
-
-}  // namespace
 
 ExprId Grammar::add(Expr e) {
   exprs_.push_back(std::move(e));
@@ -60,7 +60,7 @@ ExprId Grammar::literal(std::string_view bytes) {
 ExprId Grammar::char_class(std::vector<Range> ranges, bool negated) {
   for (Range& r : ranges) r.hi = std::min(r.hi, kMaxCodepoint);
   ranges = normalise(std::move(ranges));
-  if (negated) ranges = complement(ranges, kMaxCodepoint);
+  if (negated) ranges = complement_ranges(ranges, kMaxCodepoint);
   Expr e = make(ExprKind::kCharClass);
   e.ranges = std::move(ranges);
   return add(std::move(e));
@@ -69,7 +69,7 @@ ExprId Grammar::char_class(std::vector<Range> ranges, bool negated) {
 ExprId Grammar::byte_class(std::vector<Range> ranges, bool negated) {
   for (Range& r : ranges) r.hi = std::min<uint32_t>(r.hi, 0xFF);
   ranges = normalise(std::move(ranges));
-  if (negated) ranges = complement(ranges, 0xFF);
+  if (negated) ranges = complement_ranges(ranges, 0xFF);
   Expr e = make(ExprKind::kByteClass);
   e.ranges = std::move(ranges);
   return add(std::move(e));

@@ -99,6 +99,9 @@ class Grammar {
   RuleId root_ = -1;
 };
 
+// The ranges of [0, max_value] not covered by `sorted` (sorted, disjoint ranges).
+std::vector<Range> complement_ranges(const std::vector<Range>& sorted, uint32_t max_value);
+
 // GBNF text for the grammar; parse_gbnf(print_gbnf(g)) describes the same language.
 std::string print_gbnf(const Grammar& grammar);
 

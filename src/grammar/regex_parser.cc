@@ -66,16 +66,7 @@ Ranges normalise(Ranges ranges) {
   return out;
 }
 
-Ranges complement(const Ranges& set) {
-  Ranges out;
-  uint32_t next = 0;
-  for (const Range& r : set) {
-    if (r.lo > next) out.push_back({next, r.lo - 1});
-    next = r.hi + 1;
-  }
-  if (next <= kMaxCodepoint) out.push_back({next, kMaxCodepoint});
-  return out;
-}
+Ranges complement(const Ranges& set) { return complement_ranges(set, kMaxCodepoint); }
 
 Ranges intersect(const Ranges& a, const Ranges& b) {
   Ranges out;
