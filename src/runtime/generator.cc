@@ -131,9 +131,14 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
                         " tokens but the model's logits have " + std::to_string(n_vocab) +
                         "; compile the grammar from model.vocabulary()");
   }
-  Session session(model);
   const std::vector<int32_t> ids = prompt_ids(tok, prompt, options);
   if (ids.empty()) throw ArgumentError("the prompt encodes to no tokens");
+  // The KV cache holds what this call can use — the prompt, the budget and the final EOS — up to the
+  // session default. (A 135M model's full 4096-position F32 cache is 189 MB, more than its Q8_0
+  // weights; a 256-token answer needs a few MB of it.)
+  const int64_t wanted = static_cast<int64_t>(ids.size()) + std::max(options.max_tokens, 0) + 1;
+  Session session(model, {.context_length = static_cast<int32_t>(
+                              std::min<int64_t>(wanted, Session::default_context_length(model)))});
   const int32_t room = session.context_length() - static_cast<int32_t>(ids.size());
   if (room <= 0) {
     throw ArgumentError("the prompt (" + std::to_string(ids.size()) + " tokens) does not fit into the context of " +

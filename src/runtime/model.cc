@@ -80,8 +80,12 @@ struct Session::Impl {
 Session::Session(const Model& model, const SessionOptions& options) {
   int32_t n_ctx = options.context_length;
   if (n_ctx < 0) throw ArgumentError("context_length must not be negative");
-  if (n_ctx == 0) n_ctx = std::min<int32_t>(model.info().context_length > 0 ? model.info().context_length : 4096, 4096);
+  if (n_ctx == 0) n_ctx = default_context_length(model);
   impl_ = std::make_unique<Impl>(Impl{model, model.impl().backend->new_session(n_ctx), 0, {}});
+}
+
+int32_t Session::default_context_length(const Model& model) noexcept {
+  return std::min<int32_t>(model.info().context_length > 0 ? model.info().context_length : 4096, 4096);
 }
 
 Session::Session(Session&&) noexcept = default;

@@ -90,7 +90,7 @@ class Model {
 };
 
 struct SessionOptions {
-  // KV cache length in tokens. 0: min(model context_length, 4096).
+  // KV cache length in tokens. 0: Session::default_context_length(model).
   int32_t context_length = 0;
 };
 
@@ -118,6 +118,8 @@ class Session {
   int32_t n_past() const noexcept;
   int32_t context_length() const noexcept;
   const Model& model() const noexcept;
+  // min(the model's training context, 4096): the KV cache length when none is given.
+  static int32_t default_context_length(const Model& model) noexcept;
 
   struct Impl;
 
