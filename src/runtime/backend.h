@@ -1,8 +1,8 @@
 // The one internal compute interface of the runtime, chosen once when a model is loaded (no
 // "if (cuda)" inside ops). A Backend owns whatever it derived from the LoadedModel (packed weights,
 // device copies, worker threads); a BackendSession owns one sequence's KV cache and scratch.
-// The CPU backend is always built and is the numerical reference; a CUDA backend will implement
-// the same two classes.
+// The CPU backend is always built and is the numerical reference; the CUDA backend (cuda/) implements
+// the same two classes on one GPU.
 #pragma once
 
 #include <cstdint>
@@ -36,5 +36,10 @@ class Backend {
 
 // The CPU backend over `model` (which must outlive it); threads <= 0: hardware threads.
 std::unique_ptr<Backend> make_cpu_backend(const LoadedModel& model, int32_t threads);
+
+// The CUDA backend over `model` on CUDA device `device` (0-based): uploads every weight once. Throws
+// stencil::Error when stencil was built without CUDA, when there is no such device, or when the
+// weights do not fit into its memory (the message says which).
+std::unique_ptr<Backend> make_cuda_backend(const LoadedModel& model, int32_t device);
 
 }  // namespace stencil::runtime

@@ -18,12 +18,21 @@ struct Model::Impl {
 };
 
 Model Model::load(const std::string& path, const ModelOptions& options) {
-  if (options.backend != "auto" && options.backend != "cpu") {
-    throw ArgumentError("unknown backend \"" + options.backend + "\" (available: auto, cpu)");
+  // "cuda" or "cuda:N" (device N); "auto" and "cpu" are the CPU backend.
+  const std::string& b = options.backend;
+  int32_t cuda_device = -1;
+  if (b == "cuda") {
+    cuda_device = 0;
+  } else if (b.rfind("cuda:", 0) == 0 && b.size() > 5 && b.size() <= 8 &&
+             b.find_first_not_of("0123456789", 5) == std::string::npos) {
+    cuda_device = std::stoi(b.substr(5));
+  } else if (b != "auto" && b != "cpu") {
+    throw ArgumentError("unknown backend \"" + b + "\" (available: auto, cpu, cuda, cuda:N)");
   }
   auto impl = std::make_shared<Impl>();
   impl->loaded = runtime::load_model(path);
-  impl->backend = runtime::make_cpu_backend(*impl->loaded, options.threads);
+  impl->backend = cuda_device >= 0 ? runtime::make_cuda_backend(*impl->loaded, cuda_device)
+                                   : runtime::make_cpu_backend(*impl->loaded, options.threads);
   const runtime::LoadedModel& m = *impl->loaded;
   const runtime::ModelConfig& c = m.config;
   ModelInfo& i = impl->info;

@@ -35,8 +35,10 @@ struct ModelOptions {
   // Worker threads for the forward pass (the calling thread counts as one). 0: the
   // number of hardware threads.
   int32_t threads = 0;
-  // Compute backend: "cpu" (always available; the numerical reference). "auto"
-  // picks the best available, which today is "cpu".
+  // Compute backend: "cpu" (always available; the numerical reference), "cuda" (CUDA
+  // device 0; "cuda:N" for device N: weights uploaded once at load, logits copied back per
+  // eval; load throws stencil::Error when stencil was built without CUDA or there is no
+  // such device, see stencil/cuda.h). "auto" is "cpu": the GPU is used only when asked for.
   std::string backend = "auto";
 };
 
