@@ -2,7 +2,8 @@
 // The text streams to stdout as it is decoded; a progress line while loading and a final stats
 // line go to stderr. `--output json` prints one object instead of the streamed text:
 // {"text", "valid", "tokens": {"prompt", "generated", "forced"}, "timing": {"load_s",
-// "prompt_tok_s", "gen_tok_s", "mask_share"}}.
+// "prompt_tok_s", "gen_tok_s", "mask_share", "mask_work_share"}}: mask_share is the decoding time the
+// grammar added (work not hidden behind the forward pass), mask_work_share all of its work.
 //
 // The constraint is compiled from the model's own vocabulary (the same ids the logits use), so
 // --tokenizer is not taken here. Without a constraint the output is free text.
@@ -149,7 +150,8 @@ int run(const ParsedArgs& a) {
          {{"load_s", r.timing.load_s},
           {"prompt_tok_s", r.timing.prompt_tok_s},
           {"gen_tok_s", r.timing.gen_tok_s},
-          {"mask_share", r.timing.mask_share}}}};
+          {"mask_share", r.timing.mask_share},
+          {"mask_work_share", r.timing.mask_work_share}}}};
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     std::cout.flush();
   } else {
@@ -157,10 +159,11 @@ int run(const ParsedArgs& a) {
     std::fflush(stdout);
   }
   std::fprintf(stderr,
-               "stats: prompt %d tokens (%.1f tok/s), generated %d tokens (%.1f tok/s), forced %d, mask time %.1f%%, "
-               "stop: %s%s%s\n",
+               "stats: prompt %d tokens (%.1f tok/s), generated %d tokens (%.1f tok/s), forced %d, mask time %.1f%% "
+               "(grammar work %.1f%%, overlapped with the forward pass), stop: %s%s%s\n",
                r.prompt_tokens, r.timing.prompt_tok_s, r.generated_tokens, r.timing.gen_tok_s, r.forced_tokens,
-               100.0 * r.timing.mask_share, r.stop_reason.c_str(), r.valid ? "" : ", INVALID (incomplete match)",
+               100.0 * r.timing.mask_share, 100.0 * r.timing.mask_work_share, r.stop_reason.c_str(),
+               r.valid ? "" : ", INVALID (incomplete match)",
                r.loop_guard_fired ? ", loop guard fired" : "");
   if (!r.valid && r.stop_reason == "no_token") {
     std::fprintf(stderr, "stencil generate: no valid output fits into --max-tokens %d; raise --max-tokens\n",

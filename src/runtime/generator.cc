@@ -11,13 +11,20 @@
 //
 // Jump-forward: bytes the grammar fixes are spelled with vocabulary pieces (longest first) and appended
 // without sampling, in one batched eval.
+//
+// Overlap (GenerateOptions::overlap_mask): once a token is accepted, the next step's grammar work —
+// jump-forward and the mask — depends only on the Matcher, so a second thread (GrammarLookahead, one per
+// call) does it while this thread runs the forward pass of that token; this thread then only waits for
+// what is left of it. The output is the same with and without overlap.
 // It does not re-use a KV cache across calls or batch sequences.
 #include "stencil/runtime/generator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
 #include "stencil/bitmask.h"
@@ -108,6 +115,67 @@ void jump_forward(Matcher& m, const PieceIndex& pieces, int32_t left, std::vecto
   }
 }
 
+// A second thread that runs `work(left)` (the next step's grammar work for a budget of `left` tokens)
+// while the caller evaluates the model. start() hands over one request; wait() returns when it is done.
+// If the thread has not picked the request up by then (no free core, or still waking up), wait() takes
+// it back and runs it itself, so the caller never waits longer than the work takes. One atomic state
+// and futex waits (std::atomic wait/notify): no allocation, no lock. The caller touches nothing the
+// work uses between start() and wait().
+template <class Work>
+class GrammarLookahead {
+ public:
+  explicit GrammarLookahead(Work work) : work_(std::move(work)), thread_([this] { loop(); }) {}
+  GrammarLookahead(const GrammarLookahead&) = delete;
+  GrammarLookahead& operator=(const GrammarLookahead&) = delete;
+  ~GrammarLookahead() {
+    // A request in flight (an exception left it) is withdrawn, or finished before the thread quits.
+    uint32_t s = kRequested;
+    if (!state_.compare_exchange_strong(s, kQuit)) {
+      while ((s = state_.load()) == kRunning) state_.wait(s);
+      state_.store(kQuit);
+    }
+    state_.notify_all();
+    thread_.join();
+  }
+
+  void start(int32_t left) {
+    left_ = left;
+    state_.store(kRequested);
+    state_.notify_all();
+  }
+  void wait() {
+    uint32_t s = kRequested;
+    if (state_.compare_exchange_strong(s, kIdle)) {  // not picked up: do it here
+      work_(left_);
+      return;
+    }
+    while ((s = state_.load()) != kDone) state_.wait(s);
+    state_.store(kIdle);
+  }
+
+ private:
+  enum : uint32_t { kIdle, kRequested, kRunning, kDone, kQuit };
+
+  void loop() {
+    for (;;) {
+      uint32_t s = state_.load();
+      if (s == kQuit) return;
+      if (s == kRequested && state_.compare_exchange_strong(s, kRunning)) {
+        work_(left_);
+        state_.store(kDone);
+        state_.notify_all();
+        continue;
+      }
+      state_.wait(s);
+    }
+  }
+
+  Work work_;
+  int32_t left_ = 0;  // written by start() before the request is published
+  std::atomic<uint32_t> state_{kIdle};
+  std::thread thread_;  // last: starts after everything it reads exists
+};
+
 // The token ids of the prompt: the chat template's rendering of (system, user) unless raw.
 std::vector<int32_t> prompt_ids(const Tokenizer& tok, std::string_view prompt, const GenerateOptions& options) {
   if (options.raw) return tok.encode(prompt, {.add_special = true, .parse_special = false});
@@ -169,25 +237,61 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
     return grammar != nullptr ? grammar->vocabulary().is_eos(id) : tok.is_eos(id);
   };
 
+  double mask_s = 0;       // this thread's time on grammar work and on waiting for the lookahead
+  double mask_work_s = 0;  // the grammar work itself, on whichever thread
+  bool guard = false;
+  std::vector<int32_t> jump_ids;
+  jump_ids.reserve(kMaxJumpTokens);
+  std::optional<PieceIndex> pieces;
+  if (grammar != nullptr && options.jump_forward) pieces.emplace(grammar->vocabulary());
+  // One step's grammar work for a budget of `left` tokens: the forced tokens (accepted into the matcher)
+  // and the mask after them. jump_forward fills the mask itself when it takes tokens.
+  auto grammar_step = [&](int32_t left) {
+    const Clock::time_point t0 = Clock::now();
+    jump_ids.clear();
+    if (options.jump_forward) jump_forward(*matcher, *pieces, left, mask, jump_ids);
+    if (jump_ids.empty()) matcher->fill_next_token_bitmask(mask, left);
+    mask_work_s += seconds_since(t0);
+  };
+  std::optional<GrammarLookahead<decltype(grammar_step)>> lookahead;
+  if (matcher && options.overlap_mask) lookahead.emplace(grammar_step);
+  // Evaluates `tokens` while the lookahead (when there is one and the loop guard is off) prepares the
+  // step after them for a budget of `left`; true when it did (jump_ids and mask are then ready).
+  auto eval_and_prepare = [&](std::span<const int32_t> tokens, int32_t left, std::span<const float>& logits_out) {
+    if (!lookahead || guard) {
+      logits_out = session.eval(tokens);
+      return false;
+    }
+    lookahead->start(left);
+    logits_out = session.eval(tokens);
+    const Clock::time_point t_wait = Clock::now();
+    lookahead->wait();
+    mask_s += seconds_since(t_wait);
+    return true;
+  };
+
   const Clock::time_point t_prompt = Clock::now();
-  std::span<const float> out = session.eval(ids);
+  std::span<const float> out;
+  bool prepared = eval_and_prepare(ids, max_tokens, out);
   const double prompt_s = seconds_since(t_prompt);
   result.timing.prompt_tok_s = prompt_s > 0 ? static_cast<double>(ids.size()) / prompt_s : 0;
 
   const Clock::time_point t_gen = Clock::now();
-  double mask_s = 0;
   int32_t last = -1, run = 0;
-  bool guard = false;
-  std::vector<int32_t> jump_ids;
-  std::optional<PieceIndex> pieces;
-  if (grammar != nullptr && options.jump_forward) pieces.emplace(grammar->vocabulary());
   result.stop_reason = "max_tokens";
   for (int32_t generated = 0;; ++generated) {
     if (!matcher && generated >= max_tokens) break;  // max_tokens == 0
-    if (matcher && options.jump_forward && !guard) {
-      const Clock::time_point t_jump = Clock::now();
-      jump_forward(*matcher, *pieces, max_tokens - generated, mask, jump_ids);
-      mask_s += seconds_since(t_jump);
+    if (matcher && !prepared) {
+      jump_ids.clear();
+      if (options.jump_forward && !guard) {
+        const Clock::time_point t_jump = Clock::now();
+        jump_forward(*matcher, *pieces, max_tokens - generated, mask, jump_ids);
+        const double s = seconds_since(t_jump);
+        mask_s += s;
+        mask_work_s += s;
+      }
+    }
+    {
       const int32_t n = static_cast<int32_t>(jump_ids.size());
       if (n > 0) {
         // The grammar fixed these bytes: their tokens are appended without sampling and evaluated in one batch.
@@ -213,7 +317,7 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
     if (matcher) {
       const Clock::time_point t_mask = Clock::now();
       const int32_t left = std::max(0, max_tokens - generated);
-      matcher->fill_next_token_bitmask(mask, left);
+      if (!prepared) matcher->fill_next_token_bitmask(mask, left);
       if (guard && left > 1 && count_allowed(mask) > 0) {
         // Loop guard: the smallest budget that still allows a token (binary search; a larger budget
         // allows a superset) keeps only the tokens on a shortest way to a valid end, so the output
@@ -238,7 +342,9 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
       } else if (allowed > 1) {
         apply_token_bitmask(logits, mask, mask_vocab);
       }
-      mask_s += seconds_since(t_mask);
+      const double mask_block_s = seconds_since(t_mask);  // fill unless prepared, loop-guard fills, apply
+      mask_s += mask_block_s;
+      mask_work_s += mask_block_s;
       if (allowed == 0) {
         result.stop_reason = "no_token";
         break;
@@ -279,13 +385,14 @@ GenerateResult generate(const Model& model, const Tokenizer& tok, const Compiled
     }
     // Without a grammar the budget ends here; with one, the next step's mask (left == 0) allows only EOS.
     if (!matcher && generated + 1 >= max_tokens) break;
-    out = session.eval({&result.tokens.back(), 1});
+    prepared = eval_and_prepare({&result.tokens.back(), 1}, std::max(0, max_tokens - (generated + 1)), out);
   }
   emit(stream.flush());
   result.generated_tokens = static_cast<int32_t>(result.tokens.size());
   const double gen_s = seconds_since(t_gen);
   result.timing.gen_tok_s = gen_s > 0 ? result.generated_tokens / gen_s : 0;
   result.timing.mask_share = gen_s > 0 ? std::min(1.0, mask_s / gen_s) : 0;
+  result.timing.mask_work_share = gen_s > 0 ? std::min(1.0, mask_work_s / gen_s) : 0;
   result.valid = !matcher || matcher->is_terminated() || matcher->can_terminate();
   if (result.loop_guard_fired && result.stop_reason == "max_tokens" && matcher) result.stop_reason = "loop_guard";
   return result;

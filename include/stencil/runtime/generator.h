@@ -49,6 +49,10 @@ struct GenerateOptions {
   // vocabulary pieces first, at most 16 at a time) are appended without sampling and evaluated in one
   // batch; counted in forced_tokens. Skipped when they would leave no valid end within the budget.
   bool jump_forward = true;
+  // Computes each step's grammar work (jump-forward, mask) on a second thread while the model
+  // evaluates the previous token: the mask depends only on the tokens accepted so far, so only the
+  // part that outlasts the forward pass delays decoding. Off: the same work in line (same output).
+  bool overlap_mask = true;
   // Added to the logits before masking (token id, bias). For tests that force a model into bad
   // behaviour (e.g. a huge bias toward whitespace); empty in normal use.
   std::vector<std::pair<int32_t, float>> logit_bias{};
@@ -58,7 +62,9 @@ struct GenerateTiming {
   double load_s = 0;        // filled by the caller that loaded the model (generate() leaves it 0)
   double prompt_tok_s = 0;  // prompt tokens per second of the prompt's forward pass
   double gen_tok_s = 0;     // generated tokens per second of the decoding loop (all costs included)
-  double mask_share = 0;    // share of the decoding loop spent filling and applying masks, in [0, 1]
+  double mask_share = 0;    // share of the decoding loop spent waiting for, filling and applying masks, in [0, 1]
+                            // (with overlap_mask, mask work hidden behind the forward pass is not counted)
+  double mask_work_share = 0;  // the grammar work itself (jump-forward + mask fills), hidden or not, per loop time
 };
 
 struct GenerateResult {
