@@ -10,7 +10,7 @@
 #
 # The library is static by default, so its private link dependencies travel with
 # it: the export lists them as $<LINK_ONLY:...> and stencilConfig.cmake finds them
-# again (Threads, fmt, re2 through pkg-config) before loading the targets.
+# again (Threads, fmt, re2 through pkg-config, CUDAToolkit with STENCIL_CUDA) before loading the targets.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
