@@ -51,6 +51,8 @@ constexpr const char* kHelp =
     "  --top-k K, --top-p P, --min-p P, --repetition-penalty R   sampler filters (default off)\n"
     "  --seed S           random seed (default 0); the same seed gives the same output\n"
     "  --threads N        forward-pass threads (default: all hardware threads)\n"
+    "  --device cpu|cuda  where the forward pass runs (default cpu; cuda:N for GPU N); cuda needs a\n"
+    "                     build with CUDA and a GPU, else the error says which is missing\n"
     "  --output json      print one JSON object with the text, validity, token counts and timing\n";
 
 constexpr const char* kDefaultModel = "models/stories260K/stories260K-f32.gguf";
@@ -108,6 +110,10 @@ int run(const ParsedArgs& a) {
   const std::string model_path = a.value("--model").value_or("");
   const std::string path = model_path.empty() ? default_model() : model_path;
   const int32_t threads = static_cast<int32_t>(a.int_value("--threads", 0, 0, 1024));
+  const std::string device = a.value("--device").value_or("cpu");
+  if (device != "cpu" && device != "cuda" && device.rfind("cuda:", 0) != 0) {
+    throw UsageError("--device takes cpu, cuda or cuda:N, not '" + device + "'");
+  }
 
   std::string prompt;
   if (auto p = a.value("--prompt")) {
@@ -120,7 +126,7 @@ int run(const ParsedArgs& a) {
 
   std::fprintf(stderr, "loading %s ...\n", path.c_str());
   const auto t0 = std::chrono::steady_clock::now();
-  const Model model = Model::load(path, {.threads = threads});
+  const Model model = Model::load(path, {.threads = threads, .backend = device});
   const Tokenizer tokenizer = Tokenizer::from_file(path);
   std::optional<CompiledGrammar> grammar;
   if (a.constraint.kind != ConstraintKind::kNone) {
@@ -128,8 +134,8 @@ int run(const ParsedArgs& a) {
     grammar.emplace(compile_constraint(compiler, a.constraint));
   }
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "loaded %s (%s, %s) in %.2f s\n", model.info().name.c_str(), model.info().architecture.c_str(),
-               model.info().weight_type.c_str(), load_s);
+  std::fprintf(stderr, "loaded %s (%s, %s, %s) in %.2f s\n", model.info().name.c_str(), model.info().architecture.c_str(),
+               model.info().weight_type.c_str(), model.info().backend.c_str(), load_s);
 
   PieceCallback stream;
   if (!json_out) {
@@ -178,7 +184,7 @@ const Command& generate_command() {
   static const Command c{
       "generate", "model + constraint -> text (streamed)", kHelp,
       CommandSpec{{"--model", "--prompt", "--system", "--max-tokens", "--temperature", "--top-k", "--top-p", "--min-p",
-                   "--repetition-penalty", "--seed", "--threads", "--output"},
+                   "--repetition-penalty", "--seed", "--threads", "--device", "--output"},
                   {"--raw"},
                   0,
                   true},
