@@ -2,11 +2,13 @@
 // figures compare with ../shared/models/reference/speed.md.
 //
 //   forward_benchmark MODEL [--threads N] [--pp 128] [--tg 128] [--reps 5] [--isa scalar|avx2|avx512]
+//                     [--device cpu|cuda|cuda:N]
 //
 // pp N: N random tokens evaluated as one batch in a fresh session (prompt processing), tokens/s.
 // tg N: N tokens evaluated one at a time after a 1-token start (decode), tokens/s; includes the logits
 // computation but no sampling. Prints the median and [min-max] over --reps runs, after one warm-up run.
-// Does not tokenize, sample or apply a grammar.
+// Does not tokenize, sample or apply a grammar. --device picks the backend (ModelOptions::backend); with
+// cuda each step includes copying the logits back to the host, as stencil generate does.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,10 +43,11 @@ Stats stats(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MODEL [--threads N] [--pp N] [--tg N] [--reps N] [--isa scalar|avx2|avx512]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MODEL [--threads N] [--pp N] [--tg N] [--reps N] [--isa scalar|avx2|avx512] [--device cpu|cuda|cuda:N]\n", argv[0]);
     return 2;
   }
   std::string path = argv[1];
+  std::string device = "cpu";
   int threads = 1, pp = 128, tg = 128, reps = 5;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
     else if (a == "--tg") tg = std::atoi(argv[i + 1]);
     else if (a == "--reps") reps = std::atoi(argv[i + 1]);
     else if (a == "--isa") setenv("STENCIL_CPU_ISA", argv[i + 1], 1);
+    else if (a == "--device") device = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -60,7 +64,7 @@ int main(int argc, char** argv) {
   }
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    const stencil::Model model = stencil::Model::load(path, stencil::ModelOptions{.threads = threads});
+    const stencil::Model model = stencil::Model::load(path, stencil::ModelOptions{.threads = threads, .backend = device});
     const double load_s = seconds_since(t0);
     const stencil::ModelInfo& info = model.info();
     std::printf("model %s: %s %s, %d layers, n_embd %d, vocab %d, %.1f M params, %s weights, %.1f MB\n", path.c_str(),
