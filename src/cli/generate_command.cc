@@ -1,8 +1,9 @@
 // `stencil generate`: model + constraint -> text, with the bundled runtime (stencil::generate).
 // The text streams to stdout as it is decoded; a progress line while loading and a final stats
 // line go to stderr. `--output json` prints one object instead of the streamed text:
-// {"text", "valid", "tokens": {"prompt", "generated", "forced"}, "timing": {"load_s",
-// "prompt_tok_s", "gen_tok_s", "mask_share", "mask_work_share"}}: mask_share is the decoding time the
+// {"text", "valid", "tokens": {"prompt", "generated", "forced"}, "token_ids": [...], "timing": {"load_s",
+// "prompt_tok_s", "gen_tok_s", "mask_share", "mask_work_share"}}: token_ids are the generated ids (EOS not
+// included; what scripts/gpu-check compares between --device cpu and cuda), mask_share is the decoding time the
 // grammar added (work not hidden behind the forward pass), mask_work_share all of its work.
 //
 // The constraint is compiled from the model's own vocabulary (the same ids the logits use), so
@@ -152,6 +153,7 @@ int run(const ParsedArgs& a) {
         {"text", r.text},
         {"valid", r.valid},
         {"tokens", {{"prompt", r.prompt_tokens}, {"generated", r.generated_tokens}, {"forced", r.forced_tokens}}},
+        {"token_ids", r.tokens},
         {"timing",
          {{"load_s", r.timing.load_s},
           {"prompt_tok_s", r.timing.prompt_tok_s},

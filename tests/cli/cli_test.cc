@@ -464,6 +464,8 @@ TEST(CliGenerate, JsonOutputIsValidAndHasTheContractKeys) {
     EXPECT_TRUE(doc["unit"] == "celsius" || doc["unit"] == "fahrenheit") << r.out;
     for (const char* k : {"prompt", "generated", "forced"}) EXPECT_TRUE(j["tokens"][k].is_number_integer()) << k;
     EXPECT_LE(j["tokens"]["generated"].get<int>(), 64);
+    ASSERT_TRUE(j["token_ids"].is_array()) << r.out;
+    EXPECT_EQ(j["token_ids"].size(), j["tokens"]["generated"].get<size_t>()) << r.out;
     for (const char* k : {"load_s", "prompt_tok_s", "gen_tok_s", "mask_share"}) {
       EXPECT_TRUE(j["timing"][k].is_number()) << k;
     }
