@@ -10,8 +10,10 @@
 // A session owns an F32 KV cache on the device ((n_layer, n_ctx, kv_dim) for K and for V), scratch
 // activations for up to kMaxBatch tokens and one CUDA stream. forward() copies the token ids in, runs
 // every op on the stream, copies the requested logits back to the host and synchronises, so errors
-// surface in the call that caused them. Not here (debt): sampling on the device, CUDA graphs,
-// overlapping the host's mask computation with the forward pass.
+// surface in the call that caused them. Not here (debt): sampling on the device (the op exists,
+// sample.cu, but no BackendSession call uses it yet, so the logits still come back each step), CUDA
+// graphs, applying the mask on the device with the host's mask computation overlapping the forward pass
+// (docs/cuda.md, "What remains").
 #include <cuda_runtime_api.h>
 
 #include <algorithm>

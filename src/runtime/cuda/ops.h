@@ -9,6 +9,7 @@
 // Shapes are row-major; "(a, b)" below means a rows of b elements.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 struct CUstream_st;
@@ -74,5 +75,21 @@ void embed(const DeviceMatrix& table, const int32_t* tokens, int n_tok, float* o
 // dtype: 0 float32, 1 float16, 2 bfloat16. Rows are all n_rows rows, or indices[0 .. n_indices).
 void apply_token_bitmask(void* logits, int dtype, int n_rows, int64_t width, int64_t row_stride, const uint32_t* mask,
                          int32_t mask_vocab_size, const int32_t* indices, int n_indices, Stream stream);
+
+// sample.cu: the next token of one row of logits (n_vocab floats on the device) -> *token (device or
+// mapped host memory), -1 when every id is excluded. The result is runtime::sample_ranked's
+// (sample_ranked.h) for the same arguments: NaN / -inf logits and, when mask is given ((mask_vocab + 31)
+// / 32 words on the device), ids whose bit is clear or >= mask_vocab are excluded first; then greedy
+// (temperature <= 0) or temperature -> top-k -> softmax -> top-p -> the draw at u in [0, 1) in rank
+// order. `scratch`: at least sample_scratch_bytes(n_vocab) bytes of device memory, not shared between
+// concurrent calls. Enqueued on `stream` without synchronising.
+struct SampleParams {
+  float temperature = 1.0f;  // <= 0: greedy
+  int32_t top_k = 0;         // <= 0: off
+  float top_p = 1.0f;        // >= 1: off
+};
+size_t sample_scratch_bytes(int32_t n_vocab);  // asks CUB for its temporary storage: needs a device
+void sample(const float* logits, int32_t n_vocab, const uint32_t* mask, int32_t mask_vocab, const SampleParams& p,
+            double u, void* scratch, size_t scratch_bytes, int32_t* token, Stream stream);
 
 }  // namespace stencil::runtime::cuda
