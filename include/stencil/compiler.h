@@ -60,6 +60,9 @@ struct JsonOptions {
 struct CompileOptions {
   CompileLimits limits;
   JsonOptions json;
+  // Threads that precompute token masks at compile time (the calling thread counts as one).
+  // 0: one per hardware thread.
+  int32_t threads = 0;
 };
 
 struct CompileStats {
@@ -97,8 +100,9 @@ class Compiler {
   CompiledGrammar compile_grammar(std::string_view gbnf) const;
   // An ECMAScript-style regex matched against the whole output. Throws GrammarError.
   CompiledGrammar compile_regex(std::string_view pattern) const;
-  // Any JSON value (RFC 8259), with the whitespace policy of options().json.
+  // Any JSON value (RFC 8259), with the whitespace policy of options().json (or of `json`).
   CompiledGrammar compile_builtin_json() const;
+  CompiledGrammar compile_builtin_json(const JsonOptions& json) const;
   // A JSON Schema (text). Throws SchemaError with a JSON pointer.
   CompiledGrammar compile_json_schema(std::string_view schema) const;
   CompiledGrammar compile_json_schema(std::string_view schema, const JsonOptions& json) const;

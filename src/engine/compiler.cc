@@ -17,7 +17,8 @@ CompiledGrammar compile_ir(grammar::Grammar grammar, const Vocabulary& vocab, st
   const auto t0 = started;
   auto impl = std::make_shared<CompiledGrammar::Impl>(CompiledGrammar::Impl{vocab, std::move(sorted), std::move(grammar)});
   impl->automaton = build_automaton(impl->grammar, options.limits);
-  const int32_t threads = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+  const int32_t threads = options.threads > 0 ? options.threads
+                                              : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   impl->masks = std::make_unique<MaskCache>(impl->automaton, *impl->sorted, impl->vocab);
   if (impl->masks->scanning_states() <= options.limits.eager_mask_states) impl->masks->precompute_all(threads);
   impl->warnings = std::move(warnings);

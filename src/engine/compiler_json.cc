@@ -9,9 +9,11 @@
 
 namespace stencil {
 
-CompiledGrammar Compiler::compile_builtin_json() const {
+CompiledGrammar Compiler::compile_builtin_json() const { return compile_builtin_json(state_->options.json); }
+
+CompiledGrammar Compiler::compile_builtin_json(const JsonOptions& json) const {
   const auto t0 = std::chrono::steady_clock::now();
-  schema::SchemaGrammar sg = schema::build_any_json_grammar(state_->options.json);
+  schema::SchemaGrammar sg = schema::build_any_json_grammar(json);
   // The builtin grammar is compiled once and reused: precompute its masks so no
   // mask pays for a first visit (the flexible and compact layouts have a few
   // hundred states; `pretty` unrolls indentation per depth and stays lazy).

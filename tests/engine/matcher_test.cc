@@ -237,6 +237,23 @@ item ::= [0-9]+ | "[" root "]")g");
   EXPECT_THROW(filler.fill(ptrs, too_small, words), ArgumentError);
 }
 
+// compile_builtin_json(json) takes its own whitespace policy; the Compiler's options are unchanged.
+TEST(Compiler, BuiltinJsonTakesPerCallOptions) {
+  Vocabulary vocab = small_vocab();
+  CompileOptions options;
+  options.threads = 1;  // precompute on the calling thread only: same masks
+  Compiler compiler(vocab, options);
+  JsonOptions compact;
+  compact.whitespace = WhitespacePolicy::kCompact;
+  Matcher strict(compiler.compile_builtin_json(compact));
+  Matcher flexible(compiler.compile_builtin_json());
+  ASSERT_TRUE(strict.accept_token('['));
+  ASSERT_TRUE(flexible.accept_token('['));
+  EXPECT_FALSE(strict.accept_token(' '));
+  EXPECT_TRUE(flexible.accept_token(' '));
+  EXPECT_EQ(compiler.options().json.whitespace, WhitespacePolicy::kFlexible);
+}
+
 TEST(ApplyBitmask, MasksDisallowedAndPadding) {
   TokenBitmask mask(40);
   mask.words[0] = 0b101;
