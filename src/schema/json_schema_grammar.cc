@@ -10,8 +10,14 @@
 // else is built inline under a depth guard (JsonOptions::max_depth).
 //
 // anyOf/oneOf are distributed: the value is one of (node without the group AND
-// branch). oneOf is compiled as a choice only when its branches are provably
-// disjoint (resolve.h); otherwise it is an error, or anyOf with a warning under lenient.
+// branch). oneOf branches that are not provably disjoint (resolve.h) become
+// "branch i AND NOT branch j" for each overlapping j, which makes the choice exact.
+//
+// `not` (also the negative half of if/then/else and of dependentSchemas) is pushed
+// down one level at a time (Resolver::negation): an anyOf of positive alternatives,
+// each violating one keyword of the negated schema. Keywords without a positive
+// complement (pattern, format, additionalProperties, ...) lose their alternative:
+// sound, and listed in the warnings as values that are not produced.
 #include "schema/json_schema_grammar.h"
 
 #include <algorithm>
@@ -38,6 +44,7 @@ using grammar::RuleId;
 constexpr int64_t kMaxCountStates = 20000;  // object count automaton (minProperties/maxProperties)
 constexpr size_t kMaxAnyOfCombinations = 256;  // several anyOf groups in one node are multiplied out
 constexpr size_t kMaxDependentVariants = 16;   // dependentRequired: 2^(optional keys with dependencies)
+constexpr int kMaxNegationExpansions = 2000;  // distinct nodes whose `not` is pushed down (see negated())
 
 std::string rule_name_for(const std::string& pointer) {
   std::string name = "s";
@@ -125,7 +132,8 @@ class Emitter {
 
   static bool is_unconstrained(const Node& n) {
     const Node d;
-    return n.types == d.types && !n.enum_values && n.all_of.empty() && n.any_of.empty() && n.min_length == 0 &&
+    return n.types == d.types && !n.enum_values && n.all_of.empty() && n.any_of.empty() && n.nots.empty() &&
+           n.not_strings.empty() && n.min_length == 0 &&
            n.max_length == kNoMax && n.patterns.empty() && n.formats.empty() && !n.minimum && !n.maximum &&
            n.multiple_of.empty() && n.properties.empty() && n.required.empty() && !n.additional &&
            n.pattern_properties.empty() && !n.property_names && n.min_properties == 0 && n.max_properties == kNoMax &&
@@ -135,7 +143,8 @@ class Emitter {
 
   std::optional<ExprId> value(NodeId id, int depth, int guard) {
     // Anything reached through $ref/allOf is a rule (that is what ends recursion), keyed by its target.
-    const bool via_ref = id > kFalseNode && !r_.arena().at(id).all_of.empty();
+    // Negations are rules too: a negated recursive schema recurses through them.
+    const bool via_ref = id > kFalseNode && (!r_.arena().at(id).all_of.empty() || !r_.arena().at(id).nots.empty());
     id = canonical(id);
     if (id == kFalseNode) return std::nullopt;
     if (id == kTrueNode) return any_value(depth);
@@ -183,6 +192,7 @@ class Emitter {
       if (alts.empty()) return std::nullopt;
       return g_.choice(alts);
     }
+    if (!n.nots.empty()) return negated(id, n, depth, guard);
     std::vector<ExprId> alts;
     if (n.types & kNull) alts.push_back(g_.literal("null"));
     if (n.types & kBoolean) alts.push_back(g_.choice({g_.literal("true"), g_.literal("false")}));
@@ -282,18 +292,22 @@ class Emitter {
             with_base = *strengthened;
           }
         }
-        bool ok = true;
-        for (size_t i = 0; i < with_base.size() && ok; ++i) {
-          for (size_t j = i + 1; j < with_base.size() && ok; ++j) {
+        // Branches that may overlap are made disjoint exactly: branch i AND NOT branch j (the value
+        // satisfies the rest of the node already, so `not` of the bare branch is enough).
+        std::vector<std::vector<size_t>> overlaps(with_base.size());
+        for (size_t i = 0; i < with_base.size(); ++i) {
+          for (size_t j = i + 1; j < with_base.size(); ++j) {
             if (!r_.provably_disjoint(with_base[i], with_base[j])) {
-              ok = false;
-              const std::string where = n.pointer + "/oneOf";
-              if (!unsupported(where, "oneOf branches " + std::to_string(i) + " and " + std::to_string(j) +
-                                          " are not provably disjoint (compiled as anyOf)")) {
-                return std::nullopt;
-              }
+              overlaps[i].push_back(j);
+              overlaps[j].push_back(i);
             }
           }
+        }
+        for (size_t i = 0; i < with_base.size(); ++i) {
+          if (overlaps[i].empty()) continue;
+          NodeId b = with_base[i];
+          for (size_t j : overlaps[i]) b = r_.conjunction(b, r_.not_node(group[j]));
+          strengthened_[{id, group[i]}] = b;
         }
       }
       std::vector<std::vector<NodeId>> next;
@@ -314,6 +328,7 @@ class Emitter {
     for (const auto& c : combos) {
       NodeId conj = base_id;
       for (NodeId b : c) conj = r_.conjunction(conj, b);
+      if (r_.provably_empty(conj)) continue;
       // Through value(): a branch that involves $ref becomes a memoised rule, so recursion terminates.
       if (auto e = value(conj, depth, guard + 1)) alts.push_back(*e);
     }
@@ -321,6 +336,52 @@ class Emitter {
     if (alts.empty()) return std::nullopt;
     return g_.choice(alts);
   }
+
+  // `not`: the node without its first negation AND the negation pushed down one level (an anyOf of
+  // positive alternatives, see Resolver::negation); further negations are expanded the same way
+  // inside, so each step prunes what the others already exclude.
+  std::optional<ExprId> negated(NodeId id, const Node& n, int depth, int guard) {
+    NodeId expanded;
+    if (auto it = negated_.find(id); it != negated_.end()) {
+      expanded = it->second;
+    } else {
+      if (--negation_budget_ < 0) {
+        if (!unsupported(n.pointer, "'not' (or a oneOf made disjoint) expands to too many alternatives")) return std::nullopt;
+        Node rest = n;
+        rest.nots.clear();
+        return inline_value(r_.arena().add(std::move(rest)), depth, guard + 1);
+      }
+      Node rest = n;
+      const NodeId first = rest.nots.front();
+      rest.nots.erase(rest.nots.begin());
+      const uint8_t types = n.types;
+      const NodeId rest_id = r_.arena().add(std::move(rest));
+      std::vector<Resolver::Dropped> dropped;
+      const NodeId neg = r_.negation(first, types, dropped, rest_id, opt_.strict);
+      for (const auto& d : dropped) {
+        note_incomplete(d.pointer, "values failing '" + d.keyword + "' are not produced where it is negated ('not', " +
+                                       "if/then/else, dependentSchemas or an overlapping oneOf)");
+      }
+      expanded = r_.conjunction(rest_id, neg);
+      negated_[id] = expanded;
+    }
+    return value(expanded, depth, guard + 1);
+  }
+
+  // A sound but incomplete spot (some valid values are not produced): one warning per place, also
+  // kept apart so that a schema of which nothing can be produced fails naming these spots.
+  void note_incomplete(const std::string& pointer, const std::string& what) {
+    const std::string w = (pointer.empty() ? std::string("#") : pointer) + ": " + what;
+    if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) {
+      warnings_.push_back(w);
+      incomplete_.emplace_back(pointer, what);
+    }
+  }
+
+ public:
+  const std::vector<std::pair<std::string, std::string>>& incomplete() const { return incomplete_; }
+
+ private:
 
   // ---- the builtin any-JSON value ---------------------------------------------------------------
   ExprId any_value(int depth) {
@@ -447,6 +508,11 @@ class Emitter {
         return std::nullopt;
       }
     }
+    if (!(n.types & kInteger)) {
+      // Non-integer numbers only (a negated `type: integer`): none under an integer multipleOf.
+      if (integers_only) return std::nullopt;
+      return fractions_only(n, lo, hi, frac_digits);
+    }
     if (integers_only) {
       std::optional<Decimal> ilo, ihi;
       if (lo) ilo = (n.minimum_exclusive && lo->is_integer()) ? add_one(*lo) : ceil_integer(*lo);
@@ -472,6 +538,44 @@ class Emitter {
     return number_range(g_, lo, n.minimum_exclusive, hi, n.maximum_exclusive);
   }
 
+  // Numbers with a non-zero fraction, m.f or -m.f: the whole part m ranges over the unit intervals
+  // that lie entirely inside the bounds (exact for integer bounds; otherwise the partial intervals at
+  // the ends are left out, with a warning). `frac_digits`: at most that many fraction digits.
+  std::optional<ExprId> fractions_only(const Node& n, const std::optional<Decimal>& lo, const std::optional<Decimal>& hi,
+                                       const std::optional<int>& frac_digits) {
+    if ((lo && !lo->is_integer()) || (hi && !hi->is_integer())) {
+      note_incomplete(n.pointer, "non-integer numbers next to a non-integer bound are not produced");
+    }
+    const ExprId digit = g_.byte_class({{'0', '9'}});
+    const ExprId tail = g_.sequence({g_.literal("."),
+                                     frac_digits ? g_.repeat(digit, 0, *frac_digits - 1) : g_.star(digit),
+                                     g_.byte_class({{'1', '9'}})});
+    const Decimal zero = decimal_from_int(0);
+    auto part = [&](std::optional<Decimal> m_lo, std::optional<Decimal> m_hi) -> std::optional<ExprId> {
+      if (!m_lo || compare(*m_lo, zero) < 0) m_lo = zero;
+      if (m_hi && compare(*m_hi, *m_lo) < 0) return std::nullopt;
+      auto whole = integer_range(g_, m_lo, m_hi);
+      if (!whole) return std::nullopt;
+      return g_.sequence({*whole, tail});
+    };
+    // Positive: m.f with m >= ceil(lo) and m + 1 <= floor(hi). Negative: -(m.f) with m >= ceil(-hi), m + 1 <= floor(-lo).
+    std::vector<ExprId> alts;
+    if (!hi || compare(*hi, zero) > 0) {
+      if (auto e = part(lo ? std::optional<Decimal>(ceil_integer(*lo)) : std::nullopt,
+                        hi ? std::optional<Decimal>(sub_one(floor_integer(*hi))) : std::nullopt)) {
+        alts.push_back(*e);
+      }
+    }
+    if (!lo || compare(*lo, zero) < 0) {
+      if (auto e = part(hi ? std::optional<Decimal>(ceil_integer(hi->negated())) : std::nullopt,
+                        lo ? std::optional<Decimal>(sub_one(floor_integer(lo->negated()))) : std::nullopt)) {
+        alts.push_back(g_.sequence({g_.literal("-"), *e}));
+      }
+    }
+    if (alts.empty()) return std::nullopt;
+    return g_.choice(alts);
+  }
+
   // ---- strings ---------------------------------------------------------------------------------
   std::optional<ExprId> string(const Node& n) {
     const bool has_lengths = n.min_length > 0 || n.max_length != kNoMax;
@@ -484,6 +588,10 @@ class Emitter {
       if (!n.formats.empty() && !unsupported(n.pointer + "/format", "format together with pattern")) return std::nullopt;
       if (has_lengths) {
         auto bounded = bounded_pattern(n.patterns.front(), n.min_length, n.max_length);
+        if (!bounded.handled && lengths_implied(n.patterns.front(), n.min_length, n.max_length)) {
+          bounded.handled = true;
+          bounded.body = -1;  // every string the pattern produces has an allowed length
+        }
         if (bounded.handled) {
           if (!bounded.body) return std::nullopt;  // no string of the pattern has an allowed length
           if (*bounded.body >= 0) body = *bounded.body;
@@ -510,6 +618,14 @@ class Emitter {
         if (!unsupported(n.pointer + "/format", "format '" + n.formats.front() + "' together with minLength/maxLength")) return std::nullopt;
         body.reset();
       }
+    }
+    if (!n.not_strings.empty()) {
+      // Strings other than a few (a negated enum): canonical spellings only, so no escape spells one of them.
+      if (body || has_lengths) {
+        note_incomplete(n.pointer, "strings excluded by 'not' together with pattern, format or length bounds are not produced");
+        return std::nullopt;
+      }
+      return quoted_string_excluding(g_, n.not_strings);
     }
     if (!body) body = string_body(g_, n.min_length, n.max_length, opt_.allow_escapes, 0);
     if (!body) return std::nullopt;
@@ -596,6 +712,108 @@ class Emitter {
     }
     out.body = g_.sequence(seq);
     return out;
+  }
+
+  // Are minLength/maxLength implied by the pattern? Every string that matches contains a full match of
+  // the pattern, so it is at least the shortest full match long; it is at most the longest full match
+  // long only when the pattern is anchored at both ends (`^...$`, no top-level `|`).
+  bool lengths_implied(const std::string& pattern, int64_t min_len, int64_t max_len) {
+    Grammar rg;
+    try {
+      rg = grammar::parse_regex(pattern);
+    } catch (const Error&) {
+      return false;
+    }
+    const auto range = code_point_lengths(rg, rg.rule(rg.root()).body, 0);
+    if (!range) return false;
+    if (range->first < min_len) return false;
+    if (max_len == kNoMax) return true;
+    return anchored_both_ends(pattern) && range->second != kNoMax && range->second <= max_len;
+  }
+
+  // Shortest and longest full match in code points (second kNoMax: unbounded); nullopt if unknown.
+  static std::optional<std::pair<int64_t, int64_t>> code_point_lengths(const Grammar& rg, ExprId id, int depth) {
+    if (depth > 200) return std::nullopt;
+    const grammar::Expr& x = rg.expr(id);
+    auto cps = [](const std::string& bytes) {
+      int64_t c = 0;
+      for (unsigned char ch : bytes) c += (ch & 0xC0) != 0x80;
+      return c;
+    };
+    constexpr int64_t kCap = int64_t{1} << 40;  // lengths beyond this count as unbounded
+    auto add = [&](int64_t a, int64_t b) { return a == kNoMax || b == kNoMax || a + b > kCap ? kNoMax : a + b; };
+    switch (x.kind) {
+      case grammar::ExprKind::kEmpty: return std::make_pair(int64_t{0}, int64_t{0});
+      case grammar::ExprKind::kLiteral: return std::make_pair(cps(x.bytes), cps(x.bytes));
+      case grammar::ExprKind::kCharClass: return std::make_pair(int64_t{1}, int64_t{1});
+      case grammar::ExprKind::kByteClass: return std::nullopt;  // not produced by parse_regex
+      case grammar::ExprKind::kRuleRef: return code_point_lengths(rg, rg.rule(x.rule).body, depth + 1);
+      case grammar::ExprKind::kSequence: {
+        std::pair<int64_t, int64_t> r{0, 0};
+        for (ExprId c : x.children) {
+          auto cr = code_point_lengths(rg, c, depth + 1);
+          if (!cr) return std::nullopt;
+          r.first = std::min(kCap, r.first + cr->first);
+          r.second = add(r.second, cr->second);
+        }
+        return r;
+      }
+      case grammar::ExprKind::kChoice: {
+        std::optional<std::pair<int64_t, int64_t>> r;
+        for (ExprId c : x.children) {
+          auto cr = code_point_lengths(rg, c, depth + 1);
+          if (!cr) return std::nullopt;
+          if (!r) {
+            r = cr;
+          } else {
+            r->first = std::min(r->first, cr->first);
+            r->second = r->second == kNoMax || cr->second == kNoMax ? kNoMax : std::max(r->second, cr->second);
+          }
+        }
+        return r;
+      }
+      case grammar::ExprKind::kRepeat: {
+        auto cr = code_point_lengths(rg, x.children[0], depth + 1);
+        if (!cr) return std::nullopt;
+        const int64_t lo = std::min(kCap, cr->first * x.min);
+        int64_t hi;
+        if (x.max == grammar::kUnbounded || cr->second == kNoMax) {
+          hi = cr->second == 0 ? 0 : kNoMax;
+        } else {
+          hi = cr->second > kCap / std::max<int64_t>(1, x.max) ? kNoMax : cr->second * x.max;
+        }
+        return std::make_pair(lo, hi);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // `^...$` with no `|` outside parentheses and classes (so search semantics are full-match semantics).
+  static bool anchored_both_ends(const std::string& p) {
+    if (p.size() < 2 || p.front() != '^' || p.back() != '$') return false;
+    int depth = 0;
+    bool in_class = false;
+    size_t i = 1;
+    for (; i + 1 < p.size(); ++i) {
+      const char c = p[i];
+      if (c == '\\') {
+        ++i;
+        continue;
+      }
+      if (in_class) {
+        if (c == ']') in_class = false;
+      } else if (c == '[') {
+        in_class = true;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        --depth;
+      } else if (c == '|' && depth == 0) {
+        return false;
+      }
+    }
+    // The final `$` must not be escaped (`\$` is a literal dollar).
+    return i == p.size() - 1 && !in_class && depth == 0;
   }
 
   // Text inside a JSON string, canonically escaped.
@@ -838,6 +1056,9 @@ class Emitter {
   std::map<std::pair<NodeId, int>, RuleId> rules_;
   std::map<int, RuleId> any_rules_;
   std::map<NodeId, NodeId> distribute_base_;  // node with anyOf/oneOf -> the node without them
+  std::map<NodeId, NodeId> negated_;          // node with `not` -> its expansion (see negated())
+  int negation_budget_ = kMaxNegationExpansions;
+  std::vector<std::pair<std::string, std::string>> incomplete_;  // (pointer, what): see note_incomplete()
   std::map<std::pair<NodeId, NodeId>, NodeId> strengthened_;  // (node, oneOf branch) -> branch with its discriminator required
   struct Work {
     RuleId rule;
@@ -882,7 +1103,14 @@ SchemaGrammar build_json_schema_grammar(std::string_view schema_json, const Json
   g.set_root(root);
   if (!emitter.errors().empty()) throw_errors(emitter.errors());
   auto pruned = prune_grammar(g);
-  if (!pruned) throw SchemaError("no JSON value satisfies this schema", "");
+  if (!pruned) {
+    // Nothing left: a contradiction in the schema, unless values were left out on purpose.
+    const auto& inc = emitter.incomplete();
+    if (inc.empty()) throw SchemaError("no JSON value satisfies this schema", "");
+    std::vector<std::pair<std::string, std::string>> errors;
+    for (const auto& [pointer, what] : inc) errors.emplace_back(pointer, "unsupported: no value can be produced: " + what);
+    throw_errors(errors);
+  }
   out.grammar = std::move(*pruned);
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <string_view>
 
 #include "grammar/recognizer.h"
 #include "schema/string_grammar.h"
@@ -180,6 +181,8 @@ void Resolver::merge_into(Node& r, const Node& b, const std::string& pointer) {
   }
   r.any_of.insert(r.any_of.end(), b.any_of.begin(), b.any_of.end());
   r.any_of_is_one_of.insert(r.any_of_is_one_of.end(), b.any_of_is_one_of.begin(), b.any_of_is_one_of.end());
+  append_unique(r.nots, b.nots);
+  append_unique(r.not_strings, b.not_strings);
   // strings
   r.min_length = std::max(r.min_length, b.min_length);
   if (b.max_length != kNoMax) r.max_length = r.max_length == kNoMax ? b.max_length : std::min(r.max_length, b.max_length);
@@ -258,90 +261,539 @@ void Resolver::merge_into(Node& r, const Node& b, const std::string& pointer) {
   if (b.max_items != kNoMax) r.max_items = r.max_items == kNoMax ? b.max_items : std::min(r.max_items, b.max_items);
 }
 
-bool Resolver::validate(const Json& value, NodeId id) { return validate_at(value, id, 0); }
+bool Resolver::validate(const Json& value, NodeId id) { return validate_at(value, id, 0) == Truth::kYes; }
 
-bool Resolver::validate_at(const Json& value, NodeId id, int depth) {
-  if (id == kTrueNode) return true;
-  if (id == kFalseNode) return false;
-  if (depth > options_.max_depth) return false;
+bool Resolver::refutes(const Json& value, NodeId id) { return validate_at(value, id, 0) == Truth::kNo; }
+
+namespace {
+
+// std::regex runs on bytes, JSON Schema's regexes on code points: where the two can differ (a
+// non-ASCII pattern, or non-ASCII text under `.`, a negated class or a class escape) the answer is a doubt.
+bool regex_bytes_may_differ(const std::string& pattern, const std::string& text) {
+  auto non_ascii = [](const std::string& x) { return std::any_of(x.begin(), x.end(), [](char c) { return (c & 0x80) != 0; }); };
+  if (non_ascii(pattern)) return true;
+  if (!non_ascii(text)) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '.' || (c == '[' && i + 1 < pattern.size() && pattern[i + 1] == '^')) return true;
+    if (c == '\\' && i + 1 < pattern.size()) {
+      if (std::string_view("sSwWdDbBpPu").find(pattern[i + 1]) != std::string_view::npos) return true;
+      ++i;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+// Three-valued: kMaybe where this validator cannot decide (a regex std::regex cannot run or may run
+// differently, a multipleOf too large, a format our grammar does not produce, the depth limit).
+// A conjunction is kNo as soon as one part is kNo, kYes only when every part is kYes.
+Resolver::Truth Resolver::validate_at(const Json& value, NodeId id, int depth) {
+  if (id == kTrueNode) return Truth::kYes;
+  if (id == kFalseNode) return Truth::kNo;
+  if (depth > options_.max_depth) return Truth::kMaybe;
   const NodeId f = flatten(id);
   const Node& n = arena_.at(f);  // stable: the arena is a deque
   const uint8_t t = type_of(value);
-  if ((n.types & t) == 0) return false;
-  if (n.enum_values && std::find(n.enum_values->begin(), n.enum_values->end(), value) == n.enum_values->end()) return false;
+  if ((n.types & t) == 0) return Truth::kNo;
+  if (n.enum_values && std::find(n.enum_values->begin(), n.enum_values->end(), value) == n.enum_values->end()) {
+    return Truth::kNo;
+  }
+  bool maybe = false;
+  // Folds one part in; true when the whole answer is already kNo.
+  auto part = [&](Truth x) {
+    if (x == Truth::kMaybe) maybe = true;
+    return x == Truth::kNo;
+  };
+  auto opt = [](std::optional<bool> b) { return !b ? Truth::kMaybe : *b ? Truth::kYes : Truth::kNo; };
+  for (NodeId x : n.nots) {
+    const Truth r = validate_at(value, x, depth + 1);
+    if (part(r == Truth::kYes ? Truth::kNo : r == Truth::kNo ? Truth::kYes : Truth::kMaybe)) return Truth::kNo;
+  }
   for (size_t gi = 0; gi < n.any_of.size(); ++gi) {
-    int matches = 0;
-    for (NodeId alt : n.any_of[gi]) matches += validate_at(value, alt, depth + 1) ? 1 : 0;
-    if (n.any_of_is_one_of[gi] ? matches != 1 : matches == 0) return false;
+    int yes = 0, unsure = 0;
+    for (NodeId alt : n.any_of[gi]) {
+      const Truth r = validate_at(value, alt, depth + 1);
+      yes += r == Truth::kYes ? 1 : 0;
+      unsure += r == Truth::kMaybe ? 1 : 0;
+    }
+    Truth g;
+    if (n.any_of_is_one_of[gi]) {
+      g = yes > 1 || yes + unsure == 0 ? Truth::kNo : (yes == 1 && unsure == 0 ? Truth::kYes : Truth::kMaybe);
+    } else {
+      g = yes > 0 ? Truth::kYes : (unsure == 0 ? Truth::kNo : Truth::kMaybe);
+    }
+    if (part(g)) return Truth::kNo;
   }
   if (t == kString) {
     const std::string s = value.get<std::string>();
     const int64_t len = code_points(s);
-    if (len < n.min_length || (n.max_length != kNoMax && len > n.max_length)) return false;
+    if (len < n.min_length || (n.max_length != kNoMax && len > n.max_length)) return Truth::kNo;
+    if (std::find(n.not_strings.begin(), n.not_strings.end(), s) != n.not_strings.end()) return Truth::kNo;
     for (const std::string& p : n.patterns) {
-      if (!regex_search(p, s).value_or(false)) return false;
+      if (part(regex_bytes_may_differ(p, s) ? Truth::kMaybe : opt(regex_search(p, s)))) return Truth::kNo;
     }
     for (const std::string& fmt : n.formats) {
-      if (!format_ok(fmt, s)) return false;
+      // Our format grammars may be stricter than the format: a text they reject is only a doubt.
+      if (!format_ok(fmt, s)) maybe = true;
     }
   } else if (t == kInteger || t == kFraction) {
     const Decimal d = *json_decimal(value);
     if (n.minimum) {
       int c = compare(d, *n.minimum);
-      if (c < 0 || (c == 0 && n.minimum_exclusive)) return false;
+      if (c < 0 || (c == 0 && n.minimum_exclusive)) return Truth::kNo;
     }
     if (n.maximum) {
       int c = compare(d, *n.maximum);
-      if (c > 0 || (c == 0 && n.maximum_exclusive)) return false;
+      if (c > 0 || (c == 0 && n.maximum_exclusive)) return Truth::kNo;
     }
     for (const Decimal& m : n.multiple_of) {
-      if (!is_multiple(d, m).value_or(false)) return false;
+      if (part(opt(is_multiple(d, m)))) return Truth::kNo;
     }
   } else if (t == kObject) {
     const auto size = static_cast<int64_t>(value.size());
-    if (size < n.min_properties || (n.max_properties != kNoMax && size > n.max_properties)) return false;
+    if (size < n.min_properties || (n.max_properties != kNoMax && size > n.max_properties)) return Truth::kNo;
     for (const std::string& r : n.required) {
-      if (!value.contains(r)) return false;
+      if (!value.contains(r)) return Truth::kNo;
     }
     for (const auto& [key, names] : n.dependent_required) {
       if (!value.contains(key)) continue;
       for (const std::string& r : names) {
-        if (!value.contains(r)) return false;
+        if (!value.contains(r)) return Truth::kNo;
       }
     }
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (n.property_names && !validate_at(Json(it.key()), *n.property_names, depth + 1)) return false;
-      bool matched = false;
+      if (n.property_names && part(validate_at(Json(it.key()), *n.property_names, depth + 1))) return Truth::kNo;
+      bool matched = false, matched_unsure = false;
       for (const auto& [name, sub] : n.properties) {
         if (name == it.key()) {
           matched = true;
-          if (!validate_at(it.value(), sub, depth + 1)) return false;
+          if (part(validate_at(it.value(), sub, depth + 1))) return Truth::kNo;
         }
       }
       for (const auto& [pattern, sub] : n.pattern_properties) {
-        auto m = regex_search(pattern, it.key());
-        if (!m) return false;
-        if (*m) {
+        const Truth m = regex_bytes_may_differ(pattern, it.key()) ? Truth::kMaybe : opt(regex_search(pattern, it.key()));
+        if (m == Truth::kNo) continue;
+        const Truth r = validate_at(it.value(), sub, depth + 1);
+        if (m == Truth::kYes) {
           matched = true;
-          if (!validate_at(it.value(), sub, depth + 1)) return false;
+          if (part(r)) return Truth::kNo;
+        } else {
+          matched_unsure = true;
+          if (r != Truth::kYes) maybe = true;
         }
       }
-      if (!matched && n.additional && !validate_at(it.value(), *n.additional, depth + 1)) return false;
+      if (!matched && n.additional) {
+        const Truth r = validate_at(it.value(), *n.additional, depth + 1);
+        if (matched_unsure) {
+          if (r != Truth::kYes) maybe = true;
+        } else if (part(r)) {
+          return Truth::kNo;
+        }
+      }
     }
   } else if (t == kArray) {
     const auto size = static_cast<int64_t>(value.size());
-    if (size < n.min_items || (n.max_items != kNoMax && size > n.max_items)) return false;
-    int64_t contained = 0;
+    if (size < n.min_items || (n.max_items != kNoMax && size > n.max_items)) return Truth::kNo;
+    int64_t contained = 0, unsure = 0;
     for (size_t i = 0; i < value.size(); ++i) {
       NodeId sub = i < n.prefix_items.size() ? n.prefix_items[i] : n.items.value_or(kTrueNode);
-      if (!validate_at(value[i], sub, depth + 1)) return false;
-      if (n.contains && validate_at(value[i], *n.contains, depth + 1)) ++contained;
+      if (part(validate_at(value[i], sub, depth + 1))) return Truth::kNo;
+      if (n.contains) {
+        const Truth c = validate_at(value[i], *n.contains, depth + 1);
+        contained += c == Truth::kYes ? 1 : 0;
+        unsure += c == Truth::kMaybe ? 1 : 0;
+      }
     }
     if (n.contains) {
-      if (contained < n.min_contains || (n.max_contains != kNoMax && contained > n.max_contains)) return false;
+      if (contained + unsure < n.min_contains || (n.max_contains != kNoMax && contained > n.max_contains)) return Truth::kNo;
+      if (unsure > 0 && (contained < n.min_contains || (n.max_contains != kNoMax && contained + unsure > n.max_contains))) {
+        maybe = true;
+      }
     }
   }
-  return true;
+  return maybe ? Truth::kMaybe : Truth::kYes;
+}
+
+bool Resolver::provably_empty(NodeId id, int depth) {
+  if (id == kFalseNode) return true;
+  if (id == kTrueNode || depth > 2) return false;
+  NodeId f;
+  try {
+    f = flatten(id);
+  } catch (const Error&) {
+    return false;  // reported where the node is emitted
+  }
+  const Node& n = arena_.at(f);
+  if (n.types == 0) return true;
+  if (n.enum_values) {
+    if (n.enum_values->size() > 64) return n.enum_values->empty();
+    return std::all_of(n.enum_values->begin(), n.enum_values->end(), [&](const Json& v) { return refutes(v, f); });
+  }
+  uint8_t possible = n.types;
+  if (n.max_length != kNoMax && n.max_length < n.min_length) possible &= ~kString;
+  if (n.max_items != kNoMax && n.max_items < n.min_items) possible &= ~kArray;
+  if (n.max_properties != kNoMax && n.max_properties < n.min_properties) possible &= ~kObject;
+  if (n.minimum && n.maximum) {
+    const int c = compare(*n.minimum, *n.maximum);
+    if (c > 0 || (c == 0 && (n.minimum_exclusive || n.maximum_exclusive))) possible &= ~(kInteger | kFraction);
+  }
+  if (possible & kObject) {
+    for (const std::string& k : n.required) {
+      std::optional<NodeId> ks = key_schema(n, k);
+      if (ks && provably_empty(*ks, depth + 1)) {
+        possible &= ~kObject;
+        break;
+      }
+    }
+  }
+  if (possible & kArray) {
+    for (size_t i = 0; i < n.prefix_items.size() && static_cast<int64_t>(i) < n.min_items; ++i) {
+      if (provably_empty(n.prefix_items[i], depth + 1)) {
+        possible &= ~kArray;
+        break;
+      }
+    }
+  }
+  if (possible == 0) return true;
+  // An anyOf/oneOf group none of whose branches allows the remaining types.
+  for (const auto& group : n.any_of) {
+    if (group.size() > 16) continue;
+    bool all_empty = true;
+    for (NodeId b : group) {
+      if (b == kFalseNode) continue;
+      try {
+        if ((arena_.at(flatten(b)).types & possible) != 0) {
+          all_empty = false;
+          break;
+        }
+      } catch (const Error&) {
+        all_empty = false;
+        break;
+      }
+    }
+    if (all_empty) return true;
+  }
+  return false;
+}
+
+NodeId Resolver::not_node(NodeId s) {
+  if (s == kTrueNode) return kFalseNode;
+  if (s == kFalseNode) return kTrueNode;
+  if (auto it = not_.find(s); it != not_.end()) return it->second;
+  Node n;
+  n.pointer = arena_.at(s).pointer;
+  n.nots = {s};
+  const NodeId id = arena_.add(std::move(n));
+  not_[s] = id;
+  return id;
+}
+
+// Negation pushed one level down: not(c1 and c2 and ...) = not c1 or not c2 or ..., each keyword's
+// complement restricted to the types the keyword applies to. Sub-schemas are negated lazily
+// (not_node), so recursive schemas cost nothing here.
+NodeId Resolver::negation(NodeId s, uint8_t types, std::vector<Dropped>& dropped, NodeId context, bool strict) {
+  if (types == 0 || s == kTrueNode) return kFalseNode;
+  auto typed_node = [&](uint8_t t) {
+    Node x;
+    x.types = t;
+    x.pointer = s == kFalseNode ? std::string() : arena_.at(s).pointer;
+    return x;
+  };
+  if (s == kFalseNode) return types == kAllTypes ? kTrueNode : arena_.add(typed_node(types));
+  const auto key = std::make_tuple(s, types, context, strict);
+  if (auto it = negation_.find(key); it != negation_.end()) {
+    dropped.insert(dropped.end(), it->second.dropped.begin(), it->second.dropped.end());
+    return it->second.node;
+  }
+  const size_t dropped_before = dropped.size();
+  const Node& a = arena_.at(flatten(s));  // stable: the arena is a deque
+  const Node& c = arena_.at(flatten(context));
+  const std::string& ptr = a.pointer;
+  auto same = [&](NodeId x, NodeId y) { return x == y || flatten(x) == flatten(y); };
+  auto c_has = [&](const auto& list, const auto& v) { return std::find(list.begin(), list.end(), v) != list.end(); };
+  // The context's schema for a key, when the context says for sure (declared, or additionalProperties given).
+  auto c_key = [&](const std::string& k) -> std::optional<NodeId> {
+    for (const auto& [name, sub] : c.properties) {
+      if (name == k) return c.pattern_properties.empty() ? std::optional<NodeId>(sub) : std::nullopt;
+    }
+    if (!c.pattern_properties.empty()) return std::nullopt;
+    if (c.additional) return *c.additional;
+    if (strict && !c_has(c.required, k)) return kFalseNode;  // never written
+    return std::nullopt;
+  };
+  std::vector<NodeId> alts;
+  auto add = [&](Node x) { alts.push_back(arena_.add(std::move(x))); };
+  auto drop = [&](const char* keyword) { dropped.push_back({ptr, keyword}); };
+  auto typed = [&](uint8_t t) {
+    Node x = typed_node(t);
+    x.pointer = ptr;
+    return x;
+  };
+  constexpr uint8_t kNumber = kInteger | kFraction;
+  if (types & ~a.types) add(typed(types & ~a.types));
+  const uint8_t u = types & a.types;  // where a's keywords decide
+  if (u != 0) {
+    const bool c_enum_inside = a.enum_values && c.enum_values && std::all_of(c.enum_values->begin(), c.enum_values->end(), [&](const Json& v) {
+      return c_has(*a.enum_values, v);
+    });
+    if (a.enum_values && !c_enum_inside) {
+      const auto& values = *a.enum_values;
+      auto has = [&](const Json& v) { return std::find(values.begin(), values.end(), v) != values.end(); };
+      if ((u & kNull) && !has(Json(nullptr))) add(typed(kNull));
+      if (u & kBoolean) {
+        Node x = typed(kBoolean);
+        x.enum_values.emplace();
+        for (bool b : {false, true}) {
+          if (!has(Json(b))) x.enum_values->push_back(Json(b));
+        }
+        if (!x.enum_values->empty()) add(std::move(x));
+      }
+      if (u & kNumber) {
+        // The numbers between the excluded ones: open intervals.
+        std::vector<Decimal> nums;
+        for (const Json& v : values) {
+          if (v.is_number_unsigned()) nums.push_back(decimal_from_uint(v.get<uint64_t>()));
+          else if (v.is_number_integer()) nums.push_back(decimal_from_int(v.get<int64_t>()));
+          else if (v.is_number_float() && std::isfinite(v.get<double>())) nums.push_back(decimal_from_double(v.get<double>()));
+        }
+        std::sort(nums.begin(), nums.end(), [](const Decimal& x, const Decimal& y) { return compare(x, y) < 0; });
+        nums.erase(std::unique(nums.begin(), nums.end(), [](const Decimal& x, const Decimal& y) { return compare(x, y) == 0; }),
+                   nums.end());
+        for (size_t i = 0; i <= nums.size(); ++i) {
+          Node x = typed(u & kNumber);
+          if (i > 0) x.minimum = nums[i - 1], x.minimum_exclusive = true;
+          if (i < nums.size()) x.maximum = nums[i], x.maximum_exclusive = true;
+          add(std::move(x));
+        }
+      }
+      if (u & kString) {
+        Node x = typed(kString);
+        for (const Json& v : values) {
+          if (v.is_string()) x.not_strings.push_back(v.get<std::string>());
+        }
+        add(std::move(x));
+      }
+      for (uint8_t t : {uint8_t{kObject}, uint8_t{kArray}}) {
+        if (!(u & t)) continue;
+        const bool excluded_some = std::any_of(values.begin(), values.end(), [&](const Json& v) {
+          return t == kObject ? v.is_object() : v.is_array();
+        });
+        if (excluded_some) drop(t == kObject ? "enum (objects)" : "enum (arrays)");
+        else add(typed(t));
+      }
+    }
+    if (u & kString) {
+      if (a.min_length > c.min_length) {
+        Node x = typed(kString);
+        x.max_length = a.min_length - 1;
+        add(std::move(x));
+      }
+      if (a.max_length != kNoMax && !(c.max_length != kNoMax && c.max_length <= a.max_length)) {
+        Node x = typed(kString);
+        x.min_length = a.max_length + 1;
+        add(std::move(x));
+      }
+      if (!a.not_strings.empty()) {
+        Node x = typed(kString);
+        x.enum_values.emplace();
+        for (const std::string& t : a.not_strings) x.enum_values->push_back(Json(t));
+        add(std::move(x));
+      }
+      for (const std::string& p : a.patterns) {
+        if (!c_has(c.patterns, p)) {
+          drop("pattern");
+          break;
+        }
+      }
+      for (const std::string& f : a.formats) {
+        if (!c_has(c.formats, f)) {
+          drop("format");
+          break;
+        }
+      }
+    }
+    if (u & kNumber) {
+      auto implied_min = [&] {
+        if (!c.minimum) return false;
+        const int k = compare(*c.minimum, *a.minimum);
+        return k > 0 || (k == 0 && (c.minimum_exclusive || !a.minimum_exclusive));
+      };
+      auto implied_max = [&] {
+        if (!c.maximum) return false;
+        const int k = compare(*c.maximum, *a.maximum);
+        return k < 0 || (k == 0 && (c.maximum_exclusive || !a.maximum_exclusive));
+      };
+      if (a.minimum && !implied_min()) {
+        Node x = typed(u & kNumber);
+        x.maximum = a.minimum;
+        x.maximum_exclusive = !a.minimum_exclusive;
+        add(std::move(x));
+      }
+      if (a.maximum && !implied_max()) {
+        Node x = typed(u & kNumber);
+        x.minimum = a.maximum;
+        x.minimum_exclusive = !a.maximum_exclusive;
+        add(std::move(x));
+      }
+      bool fractions_fail = false, integers_dropped = false;
+      for (const Decimal& m : a.multiple_of) {
+        if (std::any_of(c.multiple_of.begin(), c.multiple_of.end(), [&](const Decimal& x) { return compare(x, m) == 0; })) continue;
+        if (m.is_integer()) {
+          fractions_fail = true;  // no fraction is a multiple of an integer
+          if (m.int_digits != "1") integers_dropped = true;
+        } else {
+          integers_dropped = true;
+        }
+      }
+      if (fractions_fail && (u & kFraction)) add(typed(kFraction));
+      if (integers_dropped) drop("multipleOf");
+    }
+    if (u & kObject) {
+      for (const std::string& k : a.required) {
+        if (c_has(c.required, k)) continue;
+        Node x = typed(kObject);
+        x.properties = {{k, kFalseNode}};
+        add(std::move(x));
+      }
+      for (const auto& [name, sub] : a.properties) {
+        if (sub == kTrueNode) continue;
+        if (auto ck = c_key(name); ck && (*ck == kFalseNode || same(*ck, sub))) continue;
+        Node x = typed(kObject);
+        x.required = {name};
+        x.properties = {{name, not_node(sub)}};
+        add(std::move(x));
+      }
+      // The context implies a's additionalProperties when its extra keys get the same schema and each
+      // key it declares is declared by a too, or gets that schema.
+      auto implies_additional = [&] {
+        if (!c.additional || !same(*c.additional, *a.additional) || !c.pattern_properties.empty()) return false;
+        return std::all_of(c.properties.begin(), c.properties.end(), [&](const auto& p) {
+          return same(p.second, *a.additional) || p.second == kFalseNode ||
+                 std::any_of(a.properties.begin(), a.properties.end(), [&](const auto& q) { return q.first == p.first; });
+        });
+      };
+      if (a.additional && *a.additional != kTrueNode && !implies_additional()) {
+        drop("additionalProperties");
+      }
+      if (!a.pattern_properties.empty() && a.pattern_properties != c.pattern_properties) drop("patternProperties");
+      if (a.property_names && *a.property_names != kTrueNode && !(c.property_names && same(*c.property_names, *a.property_names))) {
+        drop("propertyNames");
+      }
+      if (a.min_properties > c.min_properties) {
+        Node x = typed(kObject);
+        x.max_properties = a.min_properties - 1;
+        add(std::move(x));
+      }
+      if (a.max_properties != kNoMax && !(c.max_properties != kNoMax && c.max_properties <= a.max_properties)) {
+        Node x = typed(kObject);
+        x.min_properties = a.max_properties + 1;
+        add(std::move(x));
+      }
+      for (const auto& [k, deps] : a.dependent_required) {
+        if (c_has(c.dependent_required, std::make_pair(k, deps))) continue;
+        for (const std::string& d : deps) {
+          Node x = typed(kObject);
+          x.required = {k};
+          x.properties = {{d, kFalseNode}};
+          add(std::move(x));
+        }
+      }
+    }
+    if (u & kArray) {
+      if (a.min_items > c.min_items) {
+        Node x = typed(kArray);
+        x.max_items = a.min_items - 1;
+        add(std::move(x));
+      }
+      if (a.max_items != kNoMax && !(c.max_items != kNoMax && c.max_items <= a.max_items)) {
+        Node x = typed(kArray);
+        x.min_items = a.max_items + 1;
+        add(std::move(x));
+      }
+      for (size_t i = 0; i < a.prefix_items.size(); ++i) {
+        if (a.prefix_items[i] == kTrueNode) continue;
+        if (i < c.prefix_items.size() && same(c.prefix_items[i], a.prefix_items[i])) continue;
+        Node x = typed(kArray);
+        x.min_items = static_cast<int64_t>(i) + 1;
+        x.prefix_items.assign(i, kTrueNode);
+        x.prefix_items.push_back(not_node(a.prefix_items[i]));
+        add(std::move(x));
+      }
+      if (a.items && *a.items != kTrueNode && !(c.items && same(*c.items, *a.items) && c.prefix_items.size() >= a.prefix_items.size())) {
+        if (*a.items == kFalseNode) {
+          Node x = typed(kArray);
+          x.min_items = static_cast<int64_t>(a.prefix_items.size()) + 1;
+          add(std::move(x));
+        } else if (a.prefix_items.empty()) {
+          Node x = typed(kArray);
+          x.contains = not_node(*a.items);
+          add(std::move(x));
+        } else {
+          drop("items after prefixItems");
+        }
+      }
+      const bool same_contains = a.contains && c.contains && same(*a.contains, *c.contains) &&
+                                 c.min_contains >= a.min_contains && c.max_contains == a.max_contains;
+      if (a.contains && a.min_contains > 0 && !same_contains) {
+        if (a.min_contains == 1) {
+          Node x = typed(kArray);
+          x.items = not_node(*a.contains);
+          add(std::move(x));
+        } else {
+          drop("minContains");
+        }
+      }
+      if (a.contains && a.max_contains != kNoMax && !same_contains) drop("maxContains");
+    }
+    for (size_t gi = 0; gi < a.any_of.size(); ++gi) {
+      const std::vector<NodeId> group = a.any_of[gi];  // copy: the arena grows below
+      bool implied = false;  // the context has the same group (a oneOf implies the anyOf)
+      for (size_t ci = 0; ci < c.any_of.size() && !implied; ++ci) {
+        implied = c.any_of[ci] == group && (c.any_of_is_one_of[ci] || !a.any_of_is_one_of[gi]);
+      }
+      if (implied) continue;
+      // None of the branches ...
+      NodeId none = kTrueNode;
+      for (NodeId b : group) none = conjunction(none, not_node(b));
+      if (none != kFalseNode) {
+        Node x = typed(u);
+        x.all_of = {none};
+        add(std::move(x));
+      }
+      // ... or, for oneOf, two of them at once.
+      if (a.any_of_is_one_of[gi]) {
+        for (size_t i = 0; i < group.size(); ++i) {
+          for (size_t j = i + 1; j < group.size(); ++j) {
+            if (provably_disjoint(group[i], group[j])) continue;
+            Node x = typed(u);
+            x.all_of = {group[i], group[j]};
+            add(std::move(x));
+          }
+        }
+      }
+    }
+    for (NodeId x : std::vector<NodeId>(a.nots)) {  // not (not x) = x
+      if (c_has(c.nots, x)) continue;
+      Node y = typed(u);
+      y.all_of = {x};
+      add(std::move(y));
+    }
+  }
+  NodeId out;
+  if (alts.empty()) {
+    out = kFalseNode;
+  } else if (alts.size() == 1) {
+    out = alts.front();
+  } else {
+    Node x = typed(types);
+    x.any_of.push_back(alts);
+    x.any_of_is_one_of.push_back(false);
+    out = arena_.add(std::move(x));
+  }
+  negation_[key] = {out, std::vector<Dropped>(dropped.begin() + static_cast<std::ptrdiff_t>(dropped_before), dropped.end())};
+  return out;
 }
 
 bool Resolver::provably_disjoint(NodeId a_id, NodeId b_id) {
@@ -350,11 +802,18 @@ bool Resolver::provably_disjoint(NodeId a_id, NodeId b_id) {
   const Node& a = arena_.at(flatten(a_id));
   const Node& b = arena_.at(flatten(b_id));
   if (a.types == 0 || b.types == 0) return true;
+  // `not b` on one side (how an overlapping oneOf is rewritten).
+  for (NodeId x : a.nots) {
+    if (x == b_id || flatten(x) == flatten(b_id)) return true;
+  }
+  for (NodeId x : b.nots) {
+    if (x == a_id || flatten(x) == flatten(a_id)) return true;
+  }
   if (a.enum_values) {
-    return std::none_of(a.enum_values->begin(), a.enum_values->end(), [&](const Json& v) { return validate(v, b_id); });
+    return std::all_of(a.enum_values->begin(), a.enum_values->end(), [&](const Json& v) { return refutes(v, b_id); });
   }
   if (b.enum_values) {
-    return std::none_of(b.enum_values->begin(), b.enum_values->end(), [&](const Json& v) { return validate(v, a_id); });
+    return std::all_of(b.enum_values->begin(), b.enum_values->end(), [&](const Json& v) { return refutes(v, a_id); });
   }
   // Branches with anyOf/oneOf inside are not analysed further.
   if (!a.any_of.empty() || !b.any_of.empty()) return (a.types & b.types) == 0;

@@ -47,12 +47,17 @@ struct Node {
   // Each group is one `anyOf`/`oneOf`: the value must match (exactly, for oneOf) one alternative.
   std::vector<std::vector<NodeId>> any_of;
   std::vector<bool> any_of_is_one_of;  // parallel to any_of
+  // `not` (and the negative half of if/then/else, oneOf rewritten exactly): the value must fail each.
+  // Kept as exact semantics here; the emitter pushes a negation down into positive keywords
+  // (Resolver::negation in resolve.h).
+  std::vector<NodeId> nots;
 
   // strings
   int64_t min_length = 0;
   int64_t max_length = kNoMax;
   std::vector<std::string> patterns;  // all must match (more than one only after merging)
   std::vector<std::string> formats;   // supported formats only; all must hold
+  std::vector<std::string> not_strings;  // a string must be none of these (from a negated enum/const)
 
   // numbers
   std::optional<Decimal> minimum;

@@ -26,7 +26,7 @@ const std::set<std::string, std::less<>> kIgnored = {
 
 // JSON Schema keywords we do not compile (error, or warning under lenient).
 const std::set<std::string, std::less<>> kUnsupported = {
-    "if", "then", "else", "not", "uniqueItems", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems",
+    "uniqueItems", "unevaluatedProperties", "unevaluatedItems",
     "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor"};
 
 std::string unescape_pointer_segment(std::string_view s) {
@@ -149,10 +149,22 @@ class Parser {
       anchors_[here + "#" + it->get<std::string>()] = ptr;
     }
     bases_[ptr] = here;
+    // Only where a keyword holds schemas: an `$id` inside data (enum, examples) or inside an unknown
+    // keyword is not an identifier (JSON-Schema-Test-Suite optional/unknownKeyword).
+    static const std::set<std::string, std::less<>> kSchemaOrSchemas = {
+        "not", "if", "then", "else", "items", "additionalItems", "prefixItems", "contains", "additionalProperties",
+        "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema", "allOf", "anyOf", "oneOf"};
+    static const std::set<std::string, std::less<>> kSchemaMaps = {
+        "properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"};
     for (auto it = j.begin(); it != j.end(); ++it) {
-      // enum/const values and examples are data, not schemas.
-      if (it.key() == "enum" || it.key() == "const" || it.key() == "examples" || it.key() == "default") continue;
-      index_ids(it.value(), ptr + "/" + escape_pointer_segment(it.key()), here, depth + 1);
+      const std::string kp = ptr + "/" + escape_pointer_segment(it.key());
+      if (kSchemaOrSchemas.count(it.key()) != 0) {
+        index_ids(it.value(), kp, here, depth + 1);
+      } else if (kSchemaMaps.count(it.key()) != 0 && it.value().is_object()) {
+        for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+          index_ids(m.value(), kp + "/" + escape_pointer_segment(m.key()), here, depth + 2);
+        }
+      }
     }
   }
 
@@ -453,15 +465,57 @@ class Parser {
         auto c = count(v, ptr, key.c_str());
         if (!c) continue;
         (key == "minProperties" ? n().min_properties : n().max_properties) = *c;
-      } else if (key == "dependentRequired" || key == "dependencies") {
+      } else if (key == "not") {
+        NodeId a = sub(v, kp, base, depth + 1);
+        n().nots.push_back(a);
+      } else if (key == "if") {
+        // if/then/else = anyOf(allOf(if, then), allOf(not if, else)); the two branches are disjoint.
+        const NodeId cond = sub(v, kp, base, depth + 1);
+        NodeId then_id = kTrueNode, else_id = kTrueNode;
+        if (auto t = j.find("then"); t != j.end()) then_id = sub(*t, at("then"), base, depth + 1);
+        if (auto e = j.find("else"); e != j.end()) else_id = sub(*e, at("else"), base, depth + 1);
+        if (then_id == kTrueNode && else_id == kTrueNode) continue;  // no constraint
+        Node yes;
+        yes.pointer = at("then");
+        yes.all_of = {cond, then_id};
+        Node no;
+        no.pointer = at("else");
+        no.nots = {cond};
+        if (else_id != kTrueNode) no.all_of = {else_id};
+        const NodeId yes_id = out_.arena.add(std::move(yes));
+        const NodeId no_id = out_.arena.add(std::move(no));
+        n().any_of.push_back({yes_id, no_id});
+        n().any_of_is_one_of.push_back(false);
+      } else if (key == "then" || key == "else") {
+        // Read with `if`; without `if` they assert nothing.
+      } else if (key == "dependentRequired" || key == "dependencies" || key == "dependentSchemas") {
         if (!v.is_object()) {
           error(kp, "'" + key + "' must be an object");
           continue;
         }
         for (auto d = v.begin(); d != v.end(); ++d) {
-          if (!d.value().is_array()) {
-            // draft 7 `dependencies` with a schema is dependentSchemas.
-            unsupported(ptr, key, "schema dependencies");
+          if (!d.value().is_array() || key == "dependentSchemas") {
+            if (key == "dependentRequired" || !(d.value().is_object() || d.value().is_boolean())) {
+              error(kp + "/" + escape_pointer_segment(d.key()),
+                    key == "dependentRequired"  ? "'dependentRequired' values must be arrays of strings"
+                    : key == "dependentSchemas" ? "'dependentSchemas' values must be schemas"
+                                                : "'dependencies' values must be arrays of strings or schemas");
+              continue;
+            }
+            // A schema dependency: the key is absent, or present and the schema holds.
+            const NodeId dep = sub(d.value(), kp + "/" + escape_pointer_segment(d.key()), base, depth + 1);
+            if (dep == kTrueNode) continue;
+            Node absent;
+            absent.pointer = kp;
+            absent.properties = {{d.key(), kFalseNode}};
+            Node present;
+            present.pointer = kp;
+            present.required = {d.key()};
+            present.all_of = {dep};
+            const NodeId absent_id = out_.arena.add(std::move(absent));
+            const NodeId present_id = out_.arena.add(std::move(present));
+            n().any_of.push_back({absent_id, present_id});
+            n().any_of_is_one_of.push_back(false);
             continue;
           }
           std::vector<std::string> names;

@@ -3,6 +3,8 @@
 // unless a test says otherwise).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "schema/json_schema_grammar.h"
 #include "schema_test_util.h"
 #include "stencil/errors.h"
@@ -201,9 +203,15 @@ TEST(SchemaKeywords, Errors) {
     std::string needle;  // part of the message
   };
   const std::vector<ErrorCase> cases = {
-      {R"({"type":"object","properties":{"a":{"not":{}}}})", "/properties/a", "not"},
-      {R"({"if":{},"then":{}})", "", "if"},
       {R"({"type":"array","uniqueItems":true})", "", "uniqueItems"},
+      {R"({"type":"object","properties":{"a":{"type":"array","uniqueItems":true}}})", "/properties/a", "uniqueItems"},
+      {R"({"type":"object","unevaluatedProperties":false})", "", "unevaluatedProperties"},
+      {R"({"type":"array","items":{"unevaluatedItems":false}})", "/items", "unevaluatedItems"},
+      {R"({"$defs":{"a":{"$dynamicAnchor":"x"}},"properties":{"p":{"$dynamicRef":"#x"}}})", "/properties/p", "$dynamicRef"},
+      {R"({"$recursiveRef":"#"})", "", "$recursiveRef"},
+      {R"({"type":"object","dependentSchemas":{"a":[]}})", "/dependentSchemas/a", "dependentSchemas"},
+      {R"({"type":"object","dependentRequired":{"a":{}}})", "/dependentRequired/a", "dependentRequired"},
+      {R"({"not":"x"})", "/not", ""},
       {R"({"properties":{"unit":{"enum":"F"}}})", "/properties/unit/enum", "enum"},
       {R"({"type":"strin"})", "/type", "strin"},
       {R"({"$ref":"#/$defs/missing"})", "/$ref", "missing"},
@@ -212,7 +220,6 @@ TEST(SchemaKeywords, Errors) {
       {R"({"type":"object","properties":{"a":{"$ref":"#"}},"required":["a"]})", "", "no JSON value"},
       {R"({"minLength":-1})", "/minLength", "non-negative"},
       {R"({"type":"object",)", "1:", "not valid JSON"},
-      {R"({"oneOf":[{"type":"integer"},{"type":"number"}]})", "/oneOf", "disjoint"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.schema);
@@ -237,9 +244,39 @@ TEST(SchemaKeywords, LenientIgnoresWithWarning) {
   ASSERT_EQ(sg.warnings.size(), 1u);
   EXPECT_NE(sg.warnings[0].find("uniqueItems"), std::string::npos);
   EXPECT_TRUE(grammar::recognizes(sg.grammar, "[1,2]"));
-  sg = build_json_schema_grammar(R"({"oneOf":[{"type":"integer"},{"type":"number"}]})", o);
-  EXPECT_EQ(sg.warnings.size(), 1u);
-  EXPECT_TRUE(grammar::recognizes(sg.grammar, "1.5"));
+  sg = build_json_schema_grammar(R"({"type":"object","properties":{"a":{"$dynamicRef":"#x"}},"unevaluatedProperties":false})", o);
+  ASSERT_EQ(sg.warnings.size(), 2u);
+  std::sort(sg.warnings.begin(), sg.warnings.end());  // "#: ..." before "/properties/a: ..."
+  EXPECT_EQ(sg.warnings[0].rfind("#: ", 0), 0u) << sg.warnings[0];
+  EXPECT_NE(sg.warnings[0].find("unevaluatedProperties"), std::string::npos) << sg.warnings[0];
+  EXPECT_EQ(sg.warnings[1].rfind("/properties/a: ", 0), 0u) << sg.warnings[1];
+  EXPECT_NE(sg.warnings[1].find("$dynamicRef"), std::string::npos) << sg.warnings[1];
+  EXPECT_TRUE(grammar::recognizes(sg.grammar, "{\"a\":1}"));
+}
+
+TEST(SchemaKeywords, PatternWithImpliedLengths) {
+  // Every match of these patterns already has an allowed length: the plain pattern is exact.
+  const std::vector<Case> cases = {
+      {R"({"type":"string","pattern":"^[a-z]+-[0-9]+$","minLength":3})", {"\"a-1\"", "\"abc-123\""}, {"\"a-\"", "\"-1\""}},
+      {R"({"type":"string","pattern":"^(ab|cde){1,2}x$","minLength":3,"maxLength":7})", {"\"abx\"", "\"cdecdex\""}, {"\"x\""}},
+      // Unanchored: a match may be longer, never shorter than the shortest full match.
+      {R"({"type":"string","pattern":"[0-9]+-[a-z]+","minLength":3})", {"\"1-a\"", "\"x12-ab\""}, {"\"1-\"", "\"-a\""}},
+      {R"({"type":"string","pattern":"^é{1,3}ü?$","minLength":1,"maxLength":4})", {"\"é\"", "\"éééü\""}, {"\"\"", "\"ü\""}},
+  };
+  for (const auto& c : cases) check_case(c, compact());
+  // Not implied (a match may be too long, or unanchored with maxLength): still an error naming the pattern.
+  for (const char* schema : {R"({"type":"string","pattern":"^[a-z]+-[0-9]+$","maxLength":5})",
+                             R"({"type":"string","pattern":"^a$|^b+$","maxLength":3})",
+                             R"({"type":"string","pattern":"[a-z]+-[0-9]+","maxLength":8})"}) {
+    SCOPED_TRACE(schema);
+    try {
+      build_json_schema_grammar(schema, compact());
+      ADD_FAILURE() << "no error";
+    } catch (const SchemaError& e) {
+      EXPECT_EQ(e.location(), "/pattern") << e.what();
+      EXPECT_NE(std::string(e.what()).find("minLength/maxLength"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(SchemaKeywords, OneOfOptionalDiscriminatorBecomesRequired) {
