@@ -12,12 +12,16 @@
 // Not yet measured on a GPU (none was lent when this was written): the figures above are bounds, not
 // observations; scripts/gpu-check prints the worst value per model.
 // Greedy generation on stories260K must give the same tokens on both backends (free text and JSON).
+// Greedy in lockstep over $STENCIL_CUDA_GREEDY_MODELS (set by scripts/gpu-check): argmax differences
+// only where the CPU's logits make them a near-tie.
 //
 // Without a CUDA device these tests skip with the reason; the error-path tests run everywhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -174,6 +178,68 @@ TEST(CudaBackend, GreedyGenerationMatchesCpu) {
       EXPECT_EQ(a.tokens, b.tokens) << "cpu: " << a.text << "\ncuda: " << b.text;
       EXPECT_EQ(a.valid, b.valid);
     }
+  }
+}
+
+// Greedy decoding in lockstep on both backends over the models named in $STENCIL_CUDA_GREEDY_MODELS
+// (':'-separated model files; scripts/gpu-check sets it to every model it generates with): both are fed
+// the CPU's token at every step, so one early difference cannot cascade. At each of 128 steps the CUDA
+// argmax must be the CPU's, unless the CPU's own logits put the two tokens within twice that row's
+// max |cuda - cpu| (a near-tie that rounding may break either way: random-weight models have many).
+// Prints, per model, the steps, the argmax differences and the worst row difference, so that a token
+// mismatch in `stencil generate` can be told apart from a bug.
+TEST(CudaBackend, GreedyStepsAgreeOrAreNearTies) {
+  if (!cuda_available()) GTEST_SKIP() << "no GPU: " << cuda_unavailable_reason();
+  const char* env = std::getenv("STENCIL_CUDA_GREEDY_MODELS");
+  if (env == nullptr || *env == '\0') {
+    GTEST_SKIP() << "STENCIL_CUDA_GREEDY_MODELS (':'-separated model files) is not set; scripts/gpu-check sets it";
+  }
+  std::vector<std::string> paths;
+  for (std::string rest = env; !rest.empty();) {
+    const size_t colon = rest.find(':');
+    if (colon != 0) paths.push_back(rest.substr(0, colon));
+    rest = colon == std::string::npos ? "" : rest.substr(colon + 1);
+  }
+  for (const std::string& path : paths) {
+    SCOPED_TRACE(path);
+    ASSERT_TRUE(file_exists(path)) << path;
+    const Model cpu = Model::load(path, ModelOptions{.threads = 0, .backend = "cpu"});
+    const Model gpu = Model::load(path, ModelOptions{.backend = "cuda"});
+    const int nv = cpu.info().n_vocab;
+    constexpr int kSteps = 128;
+    Session sc(cpu, SessionOptions{.context_length = kSteps + 8});
+    Session sg(gpu, SessionOptions{.context_length = kSteps + 8});
+    std::vector<int32_t> prompt = {1 % nv, 100 % nv, 1000 % nv, 10000 % nv};
+    std::vector<float> c(static_cast<size_t>(nv));
+    std::span<const float> cs = sc.eval(prompt);
+    std::copy(cs.begin(), cs.end(), c.begin());
+    std::span<const float> g = sg.eval(prompt);
+    int differences = 0;
+    double worst_diff = 0, worst_ratio = 0;  // worst row diff; worst margin / row diff at a difference
+    for (int step = 0; step < kSteps; ++step) {
+      double d = 0;
+      int32_t ac = 0, ag = 0;
+      for (int i = 0; i < nv; ++i) {
+        d = std::max(d, static_cast<double>(std::fabs(g[i] - c[i])));
+        if (c[i] > c[ac]) ac = i;
+        if (g[i] > g[ag]) ag = i;
+      }
+      worst_diff = std::max(worst_diff, d);
+      if (ac != ag) {
+        ++differences;
+        const double margin = static_cast<double>(c[ac]) - c[ag];
+        worst_ratio = std::max(worst_ratio, d > 0 ? margin / d : INFINITY);
+        EXPECT_LE(margin, 2 * d) << "step " << step << ": cpu picks " << ac << " (" << c[ac] << "), cuda " << ag
+                                 << " (cpu logit " << c[ag] << ", cuda " << g[ag] << "); row max |cuda - cpu| " << d;
+      }
+      const int32_t next = ac;
+      cs = sc.eval({&next, 1});
+      std::copy(cs.begin(), cs.end(), c.begin());
+      g = sg.eval({&next, 1});
+    }
+    std::printf("[ info ] greedy lockstep %s: %d steps, %d argmax differences (worst margin / row diff %.3g), worst row "
+                "max |cuda - cpu| %.3g\n",
+                std::filesystem::path(path).filename().c_str(), kSteps, differences, worst_ratio, worst_diff);
   }
 }
 
