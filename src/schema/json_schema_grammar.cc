@@ -592,6 +592,17 @@ class Emitter {
           bounded.handled = true;
           bounded.body = -1;  // every string the pattern produces has an allowed length
         }
+        if (!bounded.handled && n.max_length != kNoMax && lengths_implied(n.patterns.front(), n.min_length, kNoMax)) {
+          bool exact = true;
+          if (auto capped = capped_pattern(n.patterns.front(), n.max_length, exact)) {
+            bounded.handled = true;
+            bounded.body = *capped;
+            if (!exact) {
+              note_incomplete(n.pointer + "/pattern", "matches longer than the share of maxLength given to each part of "
+                                                      "the pattern (or matching only inside a longer string) are not produced");
+            }
+          }
+        }
         if (bounded.handled) {
           if (!bounded.body) return std::nullopt;  // no string of the pattern has an allowed length
           if (*bounded.body >= 0) body = *bounded.body;
@@ -785,6 +796,134 @@ class Emitter {
         return std::make_pair(lo, hi);
       }
     }
+    return std::nullopt;
+  }
+
+  // The pattern's full matches of at most `max_len` code points, as JSON string content: every part of
+  // the regex gets a share of the length (a sequence splits the slack left by its parts' shortest
+  // matches evenly among the parts that vary; a repeat caps its count and its iterations), so every
+  // string produced fits and matches. `exact` is cleared where strings that fit are left out (more
+  // than one varying part, a capped repeat of varying iterations, an unanchored pattern). nullopt
+  // when the regex cannot be parsed or has a piece this does not handle.
+  std::optional<ExprId> capped_pattern(const std::string& pattern, int64_t max_len, bool& exact) {
+    Grammar rg;
+    try {
+      rg = grammar::parse_regex(pattern);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+    if (!anchored_both_ends(pattern)) exact = false;
+    bool ok = true;
+    int budget_nodes = 4096;  // rebuilt expressions (a share can duplicate a sub-expression)
+    auto e = capped(rg, rg.rule(rg.root()).body, max_len, exact, ok, budget_nodes, 0);
+    if (!ok) return std::nullopt;
+    return e;
+  }
+
+  // `id` of `rg` with every match at most `budget` code points; nullopt: no match fits.
+  std::optional<ExprId> capped(const Grammar& rg, ExprId id, int64_t budget, bool& exact, bool& ok, int& nodes, int depth) {
+    if (!ok) return std::nullopt;
+    if (depth > 100 || --nodes < 0) {
+      ok = false;
+      return std::nullopt;
+    }
+    const grammar::Expr& x = rg.expr(id);
+    const auto len = code_point_lengths(rg, id, 0);
+    if (!len) {
+      ok = false;
+      return std::nullopt;
+    }
+    if (len->first > budget) return std::nullopt;
+    const bool fits = len->second != kNoMax && len->second <= budget;
+    switch (x.kind) {
+      case grammar::ExprKind::kEmpty: return g_.empty();
+      case grammar::ExprKind::kLiteral: return json_literal(x.bytes);
+      case grammar::ExprKind::kCharClass: return json_class(x.ranges);
+      case grammar::ExprKind::kRuleRef: return capped(rg, rg.rule(x.rule).body, budget, exact, ok, nodes, depth + 1);
+      case grammar::ExprKind::kSequence: {
+        // Shortest lengths first; the slack goes evenly to the parts that may be longer.
+        std::vector<std::pair<int64_t, int64_t>> lens;
+        int64_t fixed = 0;
+        int varying = 0;
+        for (ExprId c : x.children) {
+          lens.push_back(*code_point_lengths(rg, c, 0));
+          fixed += lens.back().first;
+          if (lens.back().second != lens.back().first) ++varying;
+        }
+        int64_t slack = budget - fixed;
+        if (slack < 0) return std::nullopt;
+        // Parts whose longest match fits in an even share take only what they need; the rest share again.
+        std::vector<int64_t> extra(lens.size(), -1);
+        for (bool changed = true; changed && varying > 0;) {
+          changed = false;
+          const int64_t share = slack / varying;
+          for (size_t i = 0; i < lens.size(); ++i) {
+            if (extra[i] >= 0 || lens[i].second == lens[i].first) continue;
+            if (lens[i].second != kNoMax && lens[i].second - lens[i].first <= share) {
+              extra[i] = lens[i].second - lens[i].first;
+              slack -= extra[i];
+              --varying;
+              changed = true;
+            }
+          }
+        }
+        const int64_t share = varying > 0 ? slack / varying : 0;
+        if (varying > 1) exact = false;
+        std::vector<ExprId> parts;
+        for (size_t i = 0; i < lens.size(); ++i) {
+          const int64_t b = lens[i].first + (lens[i].second == lens[i].first ? 0 : extra[i] >= 0 ? extra[i] : share);
+          auto c = capped(rg, x.children[i], b, exact, ok, nodes, depth + 1);
+          if (!c) return std::nullopt;
+          parts.push_back(*c);
+        }
+        return g_.sequence(parts);
+      }
+      case grammar::ExprKind::kChoice: {
+        std::vector<ExprId> alts;
+        for (ExprId c : x.children) {
+          if (auto a = capped(rg, c, budget, exact, ok, nodes, depth + 1)) alts.push_back(*a);
+        }
+        if (alts.empty()) return std::nullopt;
+        return g_.choice(alts);
+      }
+      case grammar::ExprKind::kRepeat: {
+        const auto child = *code_point_lengths(rg, x.children[0], 0);
+        if (child.second == 0) return g_.empty();
+        if (fits) {
+          auto c = capped(rg, x.children[0], child.second, exact, ok, nodes, depth + 1);
+          if (!c) return std::nullopt;
+          return g_.repeat(*c, x.min, x.max);
+        }
+        if (child.first == child.second && child.first > 0) {
+          // Fixed-length iterations: the count cap is exact.
+          const int64_t k = budget / child.first;
+          if (k < x.min) return std::nullopt;
+          auto c = capped(rg, x.children[0], child.first, exact, ok, nodes, depth + 1);
+          if (!c) return std::nullopt;
+          const int64_t hi = x.max == grammar::kUnbounded ? k : std::min<int64_t>(x.max, k);
+          return g_.repeat(*c, x.min, static_cast<int32_t>(std::min<int64_t>(hi, INT32_MAX)));
+        }
+        // Varying iterations: k iterations of at most budget / k each (k at least 1 and at least min).
+        exact = false;
+        const int64_t m = std::max<int64_t>(1, child.first);
+        int64_t k = std::min<int64_t>(budget / m, x.max == grammar::kUnbounded ? INT64_MAX : x.max);
+        if (k < std::max<int64_t>(x.min, 1)) {
+          if (x.min == 0) return g_.empty();
+          return std::nullopt;
+        }
+        // Fewer, longer iterations where the count is large: about sqrt(budget) of each.
+        int64_t root = 1;
+        while ((root + 1) * (root + 1) <= budget) ++root;
+        k = std::max<int64_t>(x.min, std::min(k, root));
+        const int64_t each = budget / k;
+        if (each < child.first) return std::nullopt;
+        auto c = capped(rg, x.children[0], each, exact, ok, nodes, depth + 1);
+        if (!c) return std::nullopt;
+        return g_.repeat(*c, x.min, static_cast<int32_t>(std::min<int64_t>(k, INT32_MAX)));
+      }
+      case grammar::ExprKind::kByteClass: break;
+    }
+    ok = false;
     return std::nullopt;
   }
 

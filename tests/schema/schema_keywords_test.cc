@@ -264,10 +264,9 @@ TEST(SchemaKeywords, PatternWithImpliedLengths) {
       {R"({"type":"string","pattern":"^é{1,3}ü?$","minLength":1,"maxLength":4})", {"\"é\"", "\"éééü\""}, {"\"\"", "\"ü\""}},
   };
   for (const auto& c : cases) check_case(c, compact());
-  // Not implied (a match may be too long, or unanchored with maxLength): still an error naming the pattern.
-  for (const char* schema : {R"({"type":"string","pattern":"^[a-z]+-[0-9]+$","maxLength":5})",
-                             R"({"type":"string","pattern":"^a$|^b+$","maxLength":3})",
-                             R"({"type":"string","pattern":"[a-z]+-[0-9]+","maxLength":8})"}) {
+  // The shortest match is under minLength (and it is not one repeat to adjust): still an error naming the pattern.
+  for (const char* schema : {R"({"type":"string","pattern":"^[a-z]+-[0-9]+$","minLength":5,"maxLength":8})",
+                             R"({"type":"string","pattern":"^[a-z]*[0-9]*$","minLength":2})"}) {
     SCOPED_TRACE(schema);
     try {
       build_json_schema_grammar(schema, compact());
@@ -276,6 +275,37 @@ TEST(SchemaKeywords, PatternWithImpliedLengths) {
       EXPECT_EQ(e.location(), "/pattern") << e.what();
       EXPECT_NE(std::string(e.what()).find("minLength/maxLength"), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST(SchemaKeywords, PatternCappedByMaxLength) {
+  // maxLength shared among the parts of the pattern: every string produced matches and fits.
+  struct Capped {
+    Case c;
+    bool exact;  // no warning expected
+  };
+  const std::vector<Capped> cases = {
+      // One varying part takes all the slack: exact.
+      {{R"({"type":"string","pattern":"^([a-z]|[a-z][a-z0-9/-]*[a-z])$","maxLength":4})", {"\"a\"", "\"a/-b\"", "\"ab\""},
+        {"\"a/-bc\"", "\"a-\"", "\"\""}},
+       true},
+      {{R"({"type":"string","pattern":"^(ab)+(c|de)$","maxLength":6})", {"\"abc\"", "\"ababde\"", "\"ababc\""}, {"\"abababc\"", "\"ab\""}},
+       true},
+      // Two varying parts: one share each (5 - 3 fixed = 2: one more character each).
+      {{R"({"type":"string","pattern":"^[a-z]+-[0-9]+$","maxLength":5})", {"\"a-1\"", "\"ab-12\""}, {"\"abcd-1\"", "\"ab-123\""}},
+       false},
+      // A top-level alternation: full matches only (a longer string containing a match is valid too).
+      {{R"({"type":"string","pattern":"^a$|^b+$","maxLength":3})", {"\"a\"", "\"bbb\""}, {"\"bbbb\"", "\"ab\""}}, false},
+      // Varying iterations: fewer of them, each shorter; never longer than maxLength.
+      {{R"({"type":"string","pattern":"^(?:\\S+\\s+){0,99}\\S+$","maxLength":9})", {"\"abc\"", "\"a b cd\""}, {"\"abcdefghij\"", "\"a b c d e\""}}, false},
+  };
+  for (const auto& x : cases) {
+    check_case(x.c, compact());
+    const SchemaGrammar sg = build_json_schema_grammar(x.c.schema, compact());
+    const bool warned = std::any_of(sg.warnings.begin(), sg.warnings.end(), [](const std::string& w) {
+      return w.rfind("/pattern: ", 0) == 0 && w.find("share of maxLength") != std::string::npos;
+    });
+    EXPECT_EQ(warned, !x.exact) << x.c.schema << ": " << ::testing::PrintToString(sg.warnings);
   }
 }
 
