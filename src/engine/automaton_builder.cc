@@ -13,6 +13,7 @@
 //    check, and the left-recursion check (the Matcher expands calls top-down,
 //    so a rule that can call itself without consuming a byte would loop).
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <unordered_map>
 
@@ -56,9 +57,13 @@ class RuleAnalysis {
     }
     callees_.resize(n_);
     call_count_.assign(n_, 0);
-    for (int32_t r = 0; r < n_; ++r) collect_callees(g.rule(r).body, callees_[r], 0);
+    // Expressions are shared (a DAG: e.g. the tails of an object's optional members): each walk
+    // visits an expression once, or the walks would be exponential in the sharing.
+    visited_.assign(static_cast<size_t>(g.expr_count()), -1);
+    for (int32_t r = 0; r < n_; ++r) collect_callees(g.rule(r).body, callees_[r], r, 0);
     find_recursive();
     size_.assign(n_, -1);
+    expr_size_.assign(static_cast<size_t>(g.expr_count()), -1);
     decide_recursive_inlining();
   }
 
@@ -66,6 +71,7 @@ class RuleAnalysis {
   int32_t call_count(int32_t r) const { return call_count_[r]; }
 
   // Estimated NFA states of a rule's body with inlinable calls expanded.
+  // Shared subexpressions count once: the NFA builder emits a shared tail once too.
   int64_t rule_size(int32_t r, int depth) {
     if (size_[r] >= 0) return size_[r];
     size_[r] = 1;  // guards against re-entry (inlined rules are acyclic, so only a non-inlined call gets here)
@@ -80,6 +86,12 @@ class RuleAnalysis {
   }
 
   int64_t expr_size(ExprId id, int depth) {
+    int64_t& memo = expr_size_[static_cast<size_t>(id)];
+    if (memo < 0) memo = expr_size_uncached(id, depth);
+    return memo;
+  }
+
+  int64_t expr_size_uncached(ExprId id, int depth) {
     if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
     const Expr& e = g_.expr(id);
     switch (e.kind) {
@@ -110,14 +122,16 @@ class RuleAnalysis {
   }
 
  private:
-  void collect_callees(ExprId id, std::vector<int32_t>& out, int depth) {
+  void collect_callees(ExprId id, std::vector<int32_t>& out, int32_t rule, int depth) {
     if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
+    if (visited_[static_cast<size_t>(id)] == rule) return;
+    visited_[static_cast<size_t>(id)] = rule;
     const Expr& e = g_.expr(id);
     if (e.kind == ExprKind::kRuleRef) {
       out.push_back(e.rule);
       ++call_count_[e.rule];
     }
-    for (ExprId c : e.children) collect_callees(c, out, depth + 1);
+    for (ExprId c : e.children) collect_callees(c, out, rule, depth + 1);
   }
 
   // Recursive rules can be inlined too, as long as some rule on every cycle
@@ -139,6 +153,7 @@ class RuleAnalysis {
       if (reaches_itself_through_inlined(r)) inline_recursive_[r] = false;
     }
     size_.assign(n_, -1);  // sizes change with the decisions
+    expr_size_.assign(expr_size_.size(), -1);
   }
 
   bool reaches_itself_through_inlined(int32_t start) const {
@@ -213,6 +228,8 @@ class RuleAnalysis {
   std::vector<bool> recursive_;
   std::vector<bool> inline_recursive_;  // recursive rules expanded at their call sites
   std::vector<int64_t> size_;
+  std::vector<int64_t> expr_size_;  // per expression, -1 until estimated
+  std::vector<int32_t> visited_;    // per expression: the rule whose callee walk last visited it
 };
 
 // A Thompson NFA for one rule.
@@ -238,6 +255,8 @@ class NfaBuilder {
 
   Nfa build(int32_t rule) {
     nfa_ = Nfa{};
+    tails_.clear();
+    suffixes_.clear();
     nfa_.start = add();
     nfa_.final = add();
     emit(g_.rule(rule).body, nfa_.start, nfa_.final, 0);
@@ -255,7 +274,30 @@ class NfaBuilder {
   void eps(int32_t from, int32_t to) { nfa_.states[from].eps.push_back(to); }
   void byte(int32_t from, uint8_t lo, uint8_t hi, int32_t to) { nfa_.states[from].bytes.push_back({lo, hi, to}); }
 
+  // Every fragment emit(e, in, out) builds adds edges only out of `in` and its own fresh states, and
+  // only into its fresh states and `out`: nothing enters `in` or leaves `out`. So a composite
+  // expression emitted twice towards the same `out` (a shared tail, as in the alternatives
+  // "member j then the rest" | "the rest" of an object's optional members) is built once, from a
+  // fresh start state, and entered by an epsilon edge the second time: the same language, without
+  // the copy that makes such grammars exponential.
   void emit(ExprId id, int32_t in, int32_t out, int depth) {
+    const Expr& e = g_.expr(id);
+    const bool composite = e.kind == ExprKind::kSequence || e.kind == ExprKind::kChoice ||
+                           e.kind == ExprKind::kRepeat ||
+                           (e.kind == ExprKind::kRuleRef && analysis_.inline_call(e.rule, g_.root()));
+    if (!composite) return emit_fragment(id, in, out, depth);
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(id)) << 32) | static_cast<uint32_t>(out);
+    if (auto it = tails_.find(key); it != tails_.end()) {
+      eps(in, it->second);
+      return;
+    }
+    const int32_t start = add();
+    tails_.emplace(key, start);
+    eps(in, start);
+    emit_fragment(id, start, out, depth);
+  }
+
+  void emit_fragment(ExprId id, int32_t in, int32_t out, int depth) {
     if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
     const Expr& e = g_.expr(id);
     switch (e.kind) {
@@ -294,23 +336,12 @@ class NfaBuilder {
           called_.push_back(e.rule);
         }
         return;
-      case ExprKind::kSequence: {
-        int32_t cur = in;
-        for (size_t i = 0; i < e.children.size(); ++i) {
-          const int32_t next = i + 1 == e.children.size() ? out : add();
-          emit(e.children[i], cur, next, depth + 1);
-          cur = next;
-        }
+      case ExprKind::kSequence:
+        emit_sequence(e.children, in, out, depth);
         return;
-      }
       case ExprKind::kChoice:
-        for (ExprId c : e.children) {
-          // Fresh entry/exit states keep a looping child from leaking into its siblings.
-          const int32_t a = add(), b = add();
-          eps(in, a);
-          emit(c, a, b, depth + 1);
-          eps(b, out);
-        }
+        // Children share `in` and `out`: no fragment loops back into `in` or out of `out` (see emit).
+        for (ExprId c : e.children) emit(c, in, out, depth + 1);
         return;
       case ExprKind::kRepeat: {
         if (e.max != grammar::kUnbounded && e.max > limits_.max_repetition) {
@@ -348,12 +379,99 @@ class NfaBuilder {
     }
   }
 
+  // A sequence, sharing what it can with sequences emitted before (see emit for why sharing is sound):
+  //  - suffixes: the state between children i-1 and i accepts exactly children[i..] then `out`, so a
+  //    later sequence ending in the same children towards the same `out` joins it there instead of
+  //    copying them. This is what keeps one copy of each optional object member: the member with its
+  //    tail is a suffix of "separator, member, tail".
+  //  - separated lists: `X (S X)*` (an array's items, an object's extra members) is emitted with one
+  //    copy of X: S loops back to X's start. Without it every level of nesting doubles the automaton.
+  void emit_sequence(const std::vector<ExprId>& ch, int32_t in, int32_t out, int depth) {
+    if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
+    const size_t n = ch.size();
+    std::vector<uint64_t> hash(n + 1);
+    hash[n] = 0x9E3779B97F4A7C15ull ^ static_cast<uint32_t>(out);
+    for (size_t i = n; i-- > 0;) {
+      hash[i] = (hash[i + 1] ^ static_cast<uint32_t>(ch[i])) * 0x100000001B3ull;
+      hash[i] ^= hash[i] >> 29;
+    }
+    // The longest proper suffix already emitted towards `out`.
+    size_t join = n;
+    int32_t join_state = out;
+    for (size_t i = 1; i < n; ++i) {
+      if (const int32_t at = find_suffix(hash[i], ch, i, out); at >= 0) {
+        join = i;
+        join_state = at;
+        break;
+      }
+    }
+    int32_t cur = in;
+    size_t i = 0;
+    while (i < join) {
+      if (i + 1 < join && separated_list(ch[i], ch[i + 1])) {
+        // X (S X)*: X from a fresh start to a fresh end; S from the end back to the start.
+        const std::vector<ExprId>& body = g_.expr(g_.expr(ch[i + 1]).children[0]).children;
+        const int32_t start = add(), end = add();
+        eps(cur, start);
+        emit(ch[i], start, end, depth + 1);
+        int32_t at = end;
+        for (size_t k = 0; k + 1 < body.size(); ++k) {
+          const int32_t next = k + 2 == body.size() ? start : add();
+          emit(body[k], at, next, depth + 1);
+          at = next;
+        }
+        i += 2;
+        if (i < n) remember_suffix(hash[i - 1], ch, i - 1, out, end);
+        if (i == join) eps(end, join_state);
+        cur = end;
+        continue;
+      }
+      const int32_t next = i + 1 == join ? join_state : add();
+      emit(ch[i], cur, next, depth + 1);
+      if (i + 1 < join) remember_suffix(hash[i + 1], ch, i + 1, out, next);
+      cur = next;
+      ++i;
+    }
+  }
+
+  // `list` is (S X)* with S non-empty, unbounded, and `item` is that X.
+  bool separated_list(ExprId item, ExprId list) const {
+    const Expr& r = g_.expr(list);
+    if (r.kind != ExprKind::kRepeat || r.min != 0 || r.max != grammar::kUnbounded) return false;
+    const Expr& body = g_.expr(r.children[0]);
+    return body.kind == ExprKind::kSequence && body.children.size() >= 2 && body.children.back() == item;
+  }
+
+  struct Suffix {
+    const std::vector<ExprId>* children;
+    size_t from;
+    int32_t out;
+    int32_t start;
+  };
+  int32_t find_suffix(uint64_t hash, const std::vector<ExprId>& ch, size_t from, int32_t out) const {
+    auto [lo, hi] = suffixes_.equal_range(hash);
+    for (auto it = lo; it != hi; ++it) {
+      const Suffix& s = it->second;
+      if (s.out == out && s.children->size() - s.from == ch.size() - from &&
+          std::equal(ch.begin() + static_cast<std::ptrdiff_t>(from), ch.end(),
+                     s.children->begin() + static_cast<std::ptrdiff_t>(s.from))) {
+        return s.start;
+      }
+    }
+    return -1;
+  }
+  void remember_suffix(uint64_t hash, const std::vector<ExprId>& ch, size_t from, int32_t out, int32_t start) {
+    suffixes_.emplace(hash, Suffix{&ch, from, out, start});
+  }
+
   const Grammar& g_;
   RuleAnalysis& analysis_;
   const CompileLimits& limits_;
   int64_t& total_states_;
   std::vector<int32_t>& called_;
   Nfa nfa_;
+  std::unordered_map<uint64_t, int32_t> tails_;  // (expression, out) -> the start of its fragment
+  std::unordered_multimap<uint64_t, Suffix> suffixes_;  // hash of (children[from..], out) -> its start
 };
 
 // Subset construction of one rule's NFA, appending the DFA states to `out`.
@@ -364,35 +482,44 @@ class Determiniser {
 
   // Returns the global index of the start state.
   int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges) {
-    std::vector<int32_t> start_set = closure({nfa_.start});
-    const int32_t start = intern(std::move(start_set));
+    const int32_t start = intern_targets({nfa_.start});
     for (size_t next = 0; next < pending_.size(); ++next) {
       const int32_t global = first_global_ + static_cast<int32_t>(next);
-      const std::vector<int32_t> members = pending_[next];
-      expand(global, members, byte_edges, call_edges);
+      expand(global, pending_[next], byte_edges, call_edges);  // a deque: interning more keeps this reference
     }
     return start;
   }
 
  private:
-  std::vector<int32_t> closure(std::vector<int32_t> seeds) {
-    std::vector<int32_t> stack = seeds, result;
-    std::vector<int32_t>& mark = mark_;
-    if (mark.size() < nfa_.states.size()) mark.assign(nfa_.states.size(), 0);
-    ++generation_;
-    while (!stack.empty()) {
-      const int32_t s = stack.back();
-      stack.pop_back();
-      if (mark[s] == generation_) continue;
-      mark[s] = generation_;
-      result.push_back(s);
-      for (int32_t t : nfa_.states[s].eps) stack.push_back(t);
-    }
-    std::sort(result.begin(), result.end());
-    return result;
+  // The DFA state of the epsilon closure of `targets` (sorted, unique). Many DFA states step to the
+  // same target set, so sets are looked up before their closure is computed.
+  int32_t intern_targets(const std::vector<int32_t>& targets) {
+    if (auto it = by_targets_.find(targets); it != by_targets_.end()) return it->second;
+    closure(targets, closure_);
+    const int32_t id = intern(closure_);
+    by_targets_.emplace(targets, id);
+    return id;
   }
 
-  int32_t intern(std::vector<int32_t> set) {
+  void closure(const std::vector<int32_t>& seeds, std::vector<int32_t>& result) {
+    if (mark_.size() < nfa_.states.size()) mark_.assign(nfa_.states.size(), 0);
+    ++generation_;
+    stack_.assign(seeds.begin(), seeds.end());
+    result.clear();
+    while (!stack_.empty()) {
+      const int32_t s = stack_.back();
+      stack_.pop_back();
+      if (mark_[s] == generation_) continue;
+      mark_[s] = generation_;
+      result.push_back(s);
+      for (int32_t t : nfa_.states[s].eps) {
+        if (mark_[t] != generation_) stack_.push_back(t);
+      }
+    }
+    std::sort(result.begin(), result.end());
+  }
+
+  int32_t intern(const std::vector<int32_t>& set) {
     auto it = index_.find(set);
     if (it != index_.end()) return it->second;
     if (pending_.empty()) first_global_ = static_cast<int32_t>(out_.states.size());
@@ -404,45 +531,47 @@ class Determiniser {
     bool is_final = std::binary_search(set.begin(), set.end(), nfa_.final);
     out_.states.push_back(AutomatonState{rule_, 0, 0, 0, 0, is_final, kInfiniteBytes});
     index_.emplace(set, global);
-    pending_.push_back(std::move(set));
+    pending_.push_back(set);
     return global;
   }
 
   void expand(int32_t global, const std::vector<int32_t>& members, std::vector<std::vector<ByteEdge>>& byte_edges,
               std::vector<std::vector<CallEdge>>& call_edges) {
-    // Bytes: cut [0, 255] at every edge boundary, then collect the targets of each piece.
-    std::vector<ByteEdge> edges;
+    // Bytes: cut [0, 255] at every edge boundary; each edge adds its target to the pieces it covers.
+    edges_.clear();
     for (int32_t s : members) {
-      for (const ByteEdge& e : nfa_.states[s].bytes) edges.push_back(e);
+      for (const ByteEdge& e : nfa_.states[s].bytes) edges_.push_back(e);
     }
     std::vector<ByteEdge> dfa_bytes;
-    if (!edges.empty()) {
-      std::vector<int> cuts;
-      for (const ByteEdge& e : edges) {
-        cuts.push_back(e.lo);
-        cuts.push_back(e.hi + 1);
+    if (!edges_.empty()) {
+      cuts_.clear();
+      for (const ByteEdge& e : edges_) {
+        cuts_.push_back(e.lo);
+        cuts_.push_back(e.hi + 1);
       }
-      std::sort(cuts.begin(), cuts.end());
-      cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-      std::vector<int32_t> prev_targets;
+      std::sort(cuts_.begin(), cuts_.end());
+      cuts_.erase(std::unique(cuts_.begin(), cuts_.end()), cuts_.end());
+      const size_t pieces = cuts_.size() - 1;
+      if (piece_targets_.size() < pieces) piece_targets_.resize(pieces);
+      for (size_t p = 0; p < pieces; ++p) piece_targets_[p].clear();
+      for (const ByteEdge& e : edges_) {
+        const auto first = static_cast<size_t>(std::lower_bound(cuts_.begin(), cuts_.end(), e.lo) - cuts_.begin());
+        for (size_t p = first; p < pieces && cuts_[p] <= e.hi; ++p) piece_targets_[p].push_back(e.target);
+      }
       int32_t prev_state = -1;
-      for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-        const int lo = cuts[i], hi = cuts[i + 1] - 1;
-        std::vector<int32_t> targets;
-        for (const ByteEdge& e : edges) {
-          if (e.lo <= lo && hi <= e.hi) targets.push_back(e.target);
-        }
+      for (size_t p = 0; p < pieces; ++p) {
+        std::vector<int32_t>& targets = piece_targets_[p];
         if (targets.empty()) continue;
+        const int lo = cuts_[p], hi = cuts_[p + 1] - 1;
         std::sort(targets.begin(), targets.end());
         targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-        const int32_t target = intern(closure(targets));
+        const int32_t target = intern_targets(targets);
         if (!dfa_bytes.empty() && target == prev_state && dfa_bytes.back().hi + 1 == lo) {
           dfa_bytes.back().hi = static_cast<uint8_t>(hi);
         } else {
           dfa_bytes.push_back({static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), target});
         }
         prev_state = target;
-        prev_targets = std::move(targets);
       }
     }
     // Calls: one edge per called rule.
@@ -451,7 +580,11 @@ class Determiniser {
       for (const CallEdge& c : nfa_.states[s].calls) by_rule[c.rule].push_back(c.target);
     }
     std::vector<CallEdge> dfa_calls;
-    for (auto& [rule, targets] : by_rule) dfa_calls.push_back({rule, intern(closure(targets))});
+    for (auto& [rule, targets] : by_rule) {
+      std::sort(targets.begin(), targets.end());
+      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+      dfa_calls.push_back({rule, intern_targets(targets)});
+    }
     if (byte_edges.size() <= static_cast<size_t>(global)) {
       byte_edges.resize(global + 1);
       call_edges.resize(global + 1);
@@ -464,66 +597,216 @@ class Determiniser {
   int32_t rule_;
   Automaton& out_;
   const CompileLimits& limits_;
-  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index_;
-  std::vector<std::vector<int32_t>> pending_;
+  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index_;       // closed set -> DFA state
+  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> by_targets_;  // step targets -> DFA state
+  std::deque<std::vector<int32_t>> pending_;
   int32_t first_global_ = 0;
   std::vector<int32_t> mark_;
   int32_t generation_ = 0;
+  // Scratch, reused across states.
+  std::vector<int32_t> stack_, closure_, cuts_;
+  std::vector<ByteEdge> edges_;
+  std::vector<std::vector<int32_t>> piece_targets_;
 };
 
-// Merges equivalent states (Moore's partition refinement over the per-state
-// edge lists, before they are flattened): fewer states means fewer token walks
-// in the mask cache. States of different rules never merge. Refinement is
-// capped: if it has not settled after kMaxMinimiseRounds, nothing is merged
-// (a partial refinement is not sound to merge by).
-constexpr int kMaxMinimiseRounds = 64;
+// Merges equivalent states (the coarsest partition in which every state of a
+// class has the same edges to the same classes), before the per-state edge
+// lists are flattened: fewer states means fewer token walks in the mask cache.
+// States of different rules never merge.
+//
+// Worklist refinement over a refinable partition: a class is re-examined only
+// where one of its members has an edge into a state whose class changed since,
+// and when a class splits, its clean members and the largest group keep the old
+// class, so a long chain (a bounded string unrolled into thousands of copies)
+// splits in work linear in its size, where Moore's rounds would re-hash every
+// state once per layer. Work is capped (kMinimiseWorkPerState signatures per
+// state): past the cap nothing is merged (a partial refinement is not sound to
+// merge by), which only costs states, never exactness.
+constexpr int64_t kMinimiseWorkPerState = 64;
+
+// The signature of a state: its byte edges with targets replaced by classes
+// (adjacent ranges to one class merged) and its call edges.
+void state_signature(const std::vector<ByteEdge>& bytes, const std::vector<CallEdge>& calls,
+                     const std::vector<int32_t>& cls, std::vector<int32_t>& sig) {
+  sig.clear();
+  int32_t last_cls = -1, last_hi = -2;
+  for (const ByteEdge& e : bytes) {
+    const int32_t c = cls[static_cast<size_t>(e.target)];
+    if (c == last_cls && e.lo == last_hi + 1) {
+      sig.back() = e.hi;
+    } else {
+      sig.push_back(-1);
+      sig.push_back(c);
+      sig.push_back(e.lo);
+      sig.push_back(e.hi);
+    }
+    last_cls = c;
+    last_hi = e.hi;
+  }
+  for (const CallEdge& c : calls) {
+    sig.push_back(-2);
+    sig.push_back(c.rule);
+    sig.push_back(cls[static_cast<size_t>(c.target)]);
+  }
+}
 
 void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
               std::vector<std::vector<CallEdge>>& call_edges) {
   const size_t n = a.states.size();
-  std::vector<int32_t> cls(n), next(n);
+  if (n == 0) return;
+  // The refinable partition: elems ordered by class, class c owns elems[begin[c], end[c]).
+  std::vector<int32_t> cls(n), elems(n), pos(n), begin, end;
   {
     std::map<std::pair<int32_t, bool>, int32_t> initial;
     for (size_t s = 0; s < n; ++s) {
       auto key = std::make_pair(a.states[s].rule, a.states[s].is_final);
       cls[s] = initial.emplace(key, static_cast<int32_t>(initial.size())).first->second;
     }
-  }
-  size_t classes = 0;
-  std::vector<int32_t> sig;
-  for (int round = 0;; ++round) {
-    if (round == kMaxMinimiseRounds) return;
-    std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index;
-    index.reserve(n);
+    std::vector<int32_t> count(initial.size() + 1, 0);
+    for (size_t s = 0; s < n; ++s) ++count[static_cast<size_t>(cls[s]) + 1];
+    for (size_t c = 1; c < count.size(); ++c) count[c] += count[c - 1];
+    begin.assign(count.begin(), count.end() - 1);
+    end.assign(count.begin() + 1, count.end());
+    std::vector<int32_t> fill(begin);
     for (size_t s = 0; s < n; ++s) {
-      sig.clear();
-      sig.push_back(cls[s]);
-      // Byte edges with targets replaced by classes; adjacent ranges to one class merge.
-      int32_t last_cls = -1, last_hi = -2;
-      for (const ByteEdge& e : byte_edges[s]) {
-        const int32_t c = cls[static_cast<size_t>(e.target)];
-        if (c == last_cls && e.lo == last_hi + 1) {
-          sig.back() = e.hi;
-        } else {
-          sig.push_back(-1);
-          sig.push_back(c);
-          sig.push_back(e.lo);
-          sig.push_back(e.hi);
-        }
-        last_cls = c;
-        last_hi = e.hi;
-      }
-      for (const CallEdge& c : call_edges[s]) {
-        sig.push_back(-2);
-        sig.push_back(c.rule);
-        sig.push_back(cls[static_cast<size_t>(c.target)]);
-      }
-      next[s] = index.emplace(sig, static_cast<int32_t>(index.size())).first->second;
+      const int32_t p = fill[static_cast<size_t>(cls[s])]++;
+      elems[static_cast<size_t>(p)] = static_cast<int32_t>(s);
+      pos[s] = p;
     }
-    cls.swap(next);
-    if (index.size() == classes) break;
-    classes = index.size();
   }
+  // Predecessors (CSR): the states with an edge into each state.
+  std::vector<uint32_t> pred_begin(n + 1, 0);
+  for (size_t s = 0; s < n; ++s) {
+    for (const ByteEdge& e : byte_edges[s]) ++pred_begin[static_cast<size_t>(e.target) + 1];
+    for (const CallEdge& e : call_edges[s]) ++pred_begin[static_cast<size_t>(e.target) + 1];
+  }
+  for (size_t i = 1; i <= n; ++i) pred_begin[i] += pred_begin[i - 1];
+  std::vector<int32_t> preds(pred_begin[n]);
+  {
+    std::vector<uint32_t> fill(pred_begin.begin(), pred_begin.end() - 1);
+    for (size_t s = 0; s < n; ++s) {
+      for (const ByteEdge& e : byte_edges[s]) preds[fill[static_cast<size_t>(e.target)]++] = static_cast<int32_t>(s);
+      for (const CallEdge& e : call_edges[s]) preds[fill[static_cast<size_t>(e.target)]++] = static_cast<int32_t>(s);
+    }
+  }
+  std::vector<uint8_t> dirty(n, 1);
+  std::vector<int32_t> worklist(n);
+  for (size_t s = 0; s < n; ++s) worklist[s] = static_cast<int32_t>(s);
+  int64_t work = 0;
+  const int64_t budget = kMinimiseWorkPerState * static_cast<int64_t>(n) + 1024;
+  std::vector<int32_t> sig, changed, arena;
+  std::vector<uint32_t> sig_begin, sorted;
+  std::vector<std::pair<int32_t, int32_t>> by_class;  // (class, state) of this round's dirty states
+  std::vector<int32_t> group_of, group_size;
+  std::vector<int32_t> members, order;
+  auto move_to = [&](int32_t state, int32_t p) {
+    const int32_t other = elems[static_cast<size_t>(p)];
+    const int32_t old = pos[static_cast<size_t>(state)];
+    elems[static_cast<size_t>(old)] = other;
+    pos[static_cast<size_t>(other)] = old;
+    elems[static_cast<size_t>(p)] = state;
+    pos[static_cast<size_t>(state)] = p;
+  };
+  while (!worklist.empty()) {
+    by_class.clear();
+    for (int32_t s : worklist) by_class.emplace_back(cls[static_cast<size_t>(s)], s);
+    worklist.clear();
+    std::sort(by_class.begin(), by_class.end());
+    changed.clear();
+    for (size_t i = 0; i < by_class.size();) {
+      const int32_t c = by_class[i].first;
+      size_t j = i;
+      members.clear();
+      for (; j < by_class.size() && by_class[j].first == c; ++j) members.push_back(by_class[j].second);
+      i = j;
+      for (int32_t s : members) dirty[static_cast<size_t>(s)] = 0;
+      const int32_t size = end[static_cast<size_t>(c)] - begin[static_cast<size_t>(c)];
+      if (size == 1) continue;
+      work += static_cast<int64_t>(members.size()) + 1;
+      if (work > budget) return;
+      // Dirty members to the tail of the class; the clean head shares one signature.
+      const int32_t clean = size - static_cast<int32_t>(members.size());
+      for (size_t k = 0; k < members.size(); ++k) move_to(members[k], end[static_cast<size_t>(c)] - 1 - static_cast<int32_t>(k));
+      // Group by signature: the signatures go into one arena and are sorted (no per-state allocation).
+      // Entry k < members.size() is member k; the last entry, with clean members, is their representative.
+      const size_t entries = members.size() + (clean > 0 ? 1 : 0);
+      arena.clear();
+      sig_begin.assign(entries + 1, 0);
+      for (size_t k = 0; k < entries; ++k) {
+        const size_t s = k < members.size() ? static_cast<size_t>(members[k])
+                                            : static_cast<size_t>(elems[static_cast<size_t>(begin[static_cast<size_t>(c)])]);
+        state_signature(byte_edges[s], call_edges[s], cls, sig);
+        arena.insert(arena.end(), sig.begin(), sig.end());
+        sig_begin[k + 1] = static_cast<uint32_t>(arena.size());
+      }
+      auto sig_less = [&](uint32_t x, uint32_t y) {
+        return std::lexicographical_compare(arena.begin() + sig_begin[x], arena.begin() + sig_begin[x + 1],
+                                            arena.begin() + sig_begin[y], arena.begin() + sig_begin[y + 1]);
+      };
+      sorted.resize(entries);
+      for (size_t k = 0; k < entries; ++k) sorted[k] = static_cast<uint32_t>(k);
+      std::sort(sorted.begin(), sorted.end(), sig_less);
+      group_of.assign(entries, 0);
+      group_size.clear();
+      for (size_t k = 0; k < entries; ++k) {
+        if (k == 0 || sig_less(sorted[k - 1], sorted[k])) group_size.push_back(0);
+        const auto g = static_cast<int32_t>(group_size.size() - 1);
+        group_of[sorted[k]] = g;
+        group_size[static_cast<size_t>(g)] += sorted[k] < members.size() ? 1 : clean;
+      }
+      if (group_size.size() == 1) continue;
+      // The group that keeps class c: the clean one, or the largest when all are dirty.
+      int32_t keep = clean > 0 ? group_of[members.size()] : 0;
+      if (clean == 0) {
+        for (size_t g = 1; g < group_size.size(); ++g) {
+          if (group_size[g] > group_size[static_cast<size_t>(keep)]) keep = static_cast<int32_t>(g);
+        }
+      }
+      // Lay the dirty tail out group by group: the kept group first, then one new class per group.
+      order.resize(members.size());
+      for (size_t k = 0; k < members.size(); ++k) order[k] = static_cast<int32_t>(k);
+      std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
+        const int32_t gx = group_of[static_cast<size_t>(x)] == keep ? -1 : group_of[static_cast<size_t>(x)];
+        const int32_t gy = group_of[static_cast<size_t>(y)] == keep ? -1 : group_of[static_cast<size_t>(y)];
+        return gx < gy;
+      });
+      int32_t p = begin[static_cast<size_t>(c)] + clean;
+      for (int32_t k : order) move_to(members[static_cast<size_t>(k)], p++);
+      p = begin[static_cast<size_t>(c)] + clean;
+      int32_t current_group = -2, current_class = c;
+      for (int32_t k : order) {
+        const int32_t g = group_of[static_cast<size_t>(k)] == keep ? -1 : group_of[static_cast<size_t>(k)];
+        if (g != current_group) {
+          current_group = g;
+          if (g == -1) {
+            current_class = c;
+          } else {
+            current_class = static_cast<int32_t>(begin.size());
+            begin.push_back(p);
+            end.push_back(p);
+            if (end[static_cast<size_t>(c)] > p) end[static_cast<size_t>(c)] = p;
+          }
+        }
+        if (current_class != c) {
+          ++end[static_cast<size_t>(current_class)];
+          cls[static_cast<size_t>(members[static_cast<size_t>(k)])] = current_class;
+          changed.push_back(members[static_cast<size_t>(k)]);
+        }
+        ++p;
+      }
+    }
+    // Predecessors of states that changed class must be re-examined.
+    for (int32_t s : changed) {
+      for (uint32_t k = pred_begin[static_cast<size_t>(s)]; k < pred_begin[static_cast<size_t>(s) + 1]; ++k) {
+        const int32_t q = preds[k];
+        if (!dirty[static_cast<size_t>(q)]) {
+          dirty[static_cast<size_t>(q)] = 1;
+          worklist.push_back(q);
+        }
+      }
+    }
+  }
+  const size_t classes = begin.size();
   if (classes == n) return;
   // Keep the first state of each class; map every edge to representatives.
   std::vector<int32_t> rep(classes, -1), new_index(classes, -1);
