@@ -1144,6 +1144,9 @@ class Emitter {
       std::vector<ObjectMember> members;
       bool impossible = false;
       for (size_t i = 0; i < plan.size(); ++i) {
+        // A key this variant leaves out that another present key depends on (a -> b with b's own
+        // dependencies off): not a variant at all.
+        if (excluded[i] && required[i]) impossible = true;
         if (excluded[i]) continue;
         if (!member_exprs[i]) {
           if (required[i]) impossible = true;

@@ -164,6 +164,18 @@ TEST(SchemaNegation, DependentSchemas) {
   for (const auto& c : cases) check_case(c, compact());
 }
 
+TEST(SchemaNegation, MutualDependentRequired) {
+  // a needs v and v needs a: both or neither (a variant with one of them alone was produced).
+  const std::string deps = R"("type":"object","properties":{"a":{"type":"string"},"v":{"type":"integer"},"n":{"type":"string"}},
+                              "additionalProperties":false,"dependencies":{"a":["v"],"v":["a"]})";
+  check_case({"{" + deps + "}", {"{}", "{\"n\":\"x\"}", "{\"a\":\"x\",\"v\":1}"}, {"{\"v\":1,\"n\":\"x\"}", "{\"a\":\"x\"}", "{\"v\":1}"}},
+             compact());
+  check_case({"{" + deps + R"(,"anyOf":[{"required":["n"]},{"required":["a","v"]}]})",
+              {"{\"n\":\"x\"}", "{\"a\":\"x\",\"v\":1}", "{\"a\":\"x\",\"v\":1,\"n\":\"y\"}"},
+              {"{}", "{\"v\":1,\"n\":\"x\"}", "{\"a\":\"x\",\"n\":\"x\"}"}},
+             compact());
+}
+
 TEST(SchemaNegation, OneOfOverlappingIsExact) {
   const std::vector<Case> cases = {
       // 1 matches both branches: invalid; 1.5 only the second.
