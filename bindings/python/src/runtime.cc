@@ -83,7 +83,7 @@ parse_special matches special tokens' text (<|im_start|>) as single tokens.)doc"
           "decode_bytes() as text; invalid UTF-8 becomes U+FFFD.")
       .def(
           "token_bytes", [](const Tokenizer& t, int32_t id) { return py::bytes(std::string(t.token_bytes(id))); },
-          py::arg("id"))
+          py::arg("id"), "The bytes a token decodes to (b\"\" for specials and out-of-range ids).")
       .def("find_token", &Tokenizer::find_token, py::arg("text"), "The id of a token written so in the file; -1 if absent.")
       .def_property_readonly("size", &Tokenizer::size)
       .def("__len__", &Tokenizer::size)
@@ -107,9 +107,9 @@ parse_special matches special tokens' text (<|im_start|>) as single tokens.)doc"
           py::arg("path"), py::kw_only(), py::arg("threads") = 0, py::arg("backend") = "auto",
           "Raises ModelError whose location names the file and the offset, tensor or key at fault.")
       .def_property_readonly("info", [](const Model& model) { return info_dict(model.info()); })
-      .def("vocabulary", &Model::vocabulary)
+      .def("vocabulary", &Model::vocabulary, "The model's Vocabulary, padded to its logit width.")
       .def_property_readonly("chat_template", &Model::chat_template)
-      .def("metadata_string", &Model::metadata_string, py::arg("key"));
+      .def("metadata_string", &Model::metadata_string, py::arg("key"), "A string from the file's metadata; \"\" if absent.");
 
   py::class_<GenerateResult>(m, "GenerateResult", "What one generate() call produced.")
       .def_property_readonly("text", [](const GenerateResult& r) { return decode_replace(r.text); },

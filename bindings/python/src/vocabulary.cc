@@ -146,7 +146,7 @@ bad ids or an empty list.)doc")
             check_id(v, id);
             return v.is_eos(id);
           },
-          py::arg("id"))
+          py::arg("id"), "True for the ids that end a sequence (eos_ids).")
       .def_property_readonly(
           "eos_ids", [](const Vocabulary& v) { return std::vector<int32_t>(v.eos_ids().begin(), v.eos_ids().end()); })
       .def_property_readonly("normal_count", &Vocabulary::normal_count)

@@ -40,6 +40,7 @@ from ._core import (  # noqa: E402
     Matcher,
     Tokenizer,
     Vocabulary,
+    accept_tokens,
 )
 from ._huggingface import LogitsProcessor, vocabulary_from_huggingface  # noqa: E402
 from ._runtime import Model  # noqa: E402
@@ -67,6 +68,7 @@ __all__ = [
     "Tokenizer",
     "Vocabulary",
     "VocabularyError",
+    "accept_tokens",
     "allocate_token_bitmask",
     "apply_token_bitmask_inplace",
     "bitmask_words",

@@ -186,12 +186,12 @@ class LogitsProcessor:
         elif length != self._seen + 1:
             raise ArgumentError(f"expected one new token per row (sequence length {self._seen + 1}), got {length}")
         else:
-            last = input_ids[:, -1].tolist()
-            for row, (matcher, token) in enumerate(zip(self._matchers, last)):
-                if matcher.is_terminated():
-                    continue  # padding after EOS
-                if not matcher.accept_token(int(token)):
-                    raise ArgumentError(f"row {row}: token {int(token)} is not allowed by the grammar here")
+            last = np.asarray(input_ids[:, -1].tolist(), dtype=np.int32)
+            # One call for the batch; a row that finished earlier rejects its padding, which is fine.
+            accepted = _core.accept_tokens(self._matchers, last)
+            for row in np.flatnonzero(~accepted).tolist():
+                if not self._matchers[row].is_terminated():
+                    raise ArgumentError(f"row {row}: token {int(last[row])} is not allowed by the grammar here")
         self._seen = length
         assert self._matchers is not None and self._bitmask is not None
         if self._filler is not None:

@@ -9,6 +9,7 @@ import pytest
 
 import stencil
 from gil import longest_stall
+from mask_helpers import allowed_ids
 
 SCHEMA = {
     "type": "object",
@@ -124,3 +125,24 @@ def test_fill_rejects(grammar):
         filler.fill([object()], stencil.allocate_token_bitmask(1, size))
     with pytest.raises(stencil.ArgumentError):
         stencil.BatchFiller(-1)
+
+
+def test_accept_tokens_equals_accept_token_per_row(grammar):
+    vocab = grammar.vocabulary
+    batch = matchers_at(grammar, 6)
+    twins = matchers_at(grammar, 6)
+    # Per row: the smallest allowed id, except row 1 (a rejected id) and row 4 (out of range).
+    bitmask = sequential(batch, vocab.size)
+    tokens = [min(allowed_ids(bitmask[i], vocab.size)) for i in range(6)]
+    tokens[1] = next(t for t in range(vocab.size) if t not in allowed_ids(bitmask[1], vocab.size))
+    tokens[4] = -1
+    accepted = stencil.accept_tokens(batch, np.array(tokens, dtype=np.int64))
+    assert accepted.dtype == np.bool_
+    assert accepted.tolist() == [m.accept_token(t) for m, t in zip(twins, tokens)]
+    assert accepted.tolist() == [True, False, True, True, False, True]
+    assert np.array_equal(sequential(batch, vocab.size), sequential(twins, vocab.size))
+    assert stencil.accept_tokens((), []).tolist() == []
+    with pytest.raises(stencil.ArgumentError, match="one token per matcher"):
+        stencil.accept_tokens(batch, tokens[:5])
+    with pytest.raises(TypeError, match="expected stencil.Matcher"):
+        stencil.accept_tokens([batch[0], "x"], [0, 0])
