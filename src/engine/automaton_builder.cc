@@ -122,16 +122,24 @@ class RuleAnalysis {
   }
 
  private:
+  // Each expression is walked once per rule, but a reference is counted once per place it is used
+  // (per edge of the DAG, and for the body itself): a rule referenced from two places is emitted
+  // twice if inlined, even when the two places share one reference expression.
   void collect_callees(ExprId id, std::vector<int32_t>& out, int32_t rule, int depth) {
+    if (depth == 0) count_reference(id, out);
     if (depth > kMaxExpressionDepth) throw LimitError("grammar nesting deeper than kMaxExpressionDepth (2000)");
     if (visited_[static_cast<size_t>(id)] == rule) return;
     visited_[static_cast<size_t>(id)] = rule;
-    const Expr& e = g_.expr(id);
-    if (e.kind == ExprKind::kRuleRef) {
-      out.push_back(e.rule);
-      ++call_count_[e.rule];
+    for (ExprId c : g_.expr(id).children) {
+      count_reference(c, out);
+      collect_callees(c, out, rule, depth + 1);
     }
-    for (ExprId c : e.children) collect_callees(c, out, rule, depth + 1);
+  }
+  void count_reference(ExprId id, std::vector<int32_t>& out) {
+    const Expr& e = g_.expr(id);
+    if (e.kind != ExprKind::kRuleRef) return;
+    out.push_back(e.rule);
+    ++call_count_[e.rule];
   }
 
   // Recursive rules can be inlined too, as long as some rule on every cycle

@@ -43,9 +43,43 @@ std::vector<Range> complement_ranges(const std::vector<Range>& sorted, uint32_t 
   return out;
 }
 
+namespace {
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+uint64_t structural_hash(const Expr& e) {
+  uint64_t h = mix(0, static_cast<uint64_t>(e.kind));
+  for (unsigned char c : e.bytes) h = mix(h, c);
+  for (const Range& r : e.ranges) h = mix(mix(h, r.lo), r.hi);
+  h = mix(h, static_cast<uint32_t>(e.rule));
+  for (ExprId c : e.children) h = mix(h, static_cast<uint32_t>(c));
+  return mix(mix(h, static_cast<uint32_t>(e.min)), static_cast<uint32_t>(e.max));
+}
+
+bool same_structure(const Expr& a, const Expr& b) {
+  auto same_ranges = [](const std::vector<Range>& x, const std::vector<Range>& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(),
+                      [](const Range& p, const Range& q) { return p.lo == q.lo && p.hi == q.hi; });
+  };
+  return a.kind == b.kind && a.bytes == b.bytes && same_ranges(a.ranges, b.ranges) && a.rule == b.rule &&
+         a.children == b.children && a.min == b.min && a.max == b.max;
+}
+
+}  // namespace
+
 ExprId Grammar::add(Expr e) {
+  const uint64_t h = structural_hash(e);
+  auto [lo, hi] = expr_index_.equal_range(h);
+  for (auto it = lo; it != hi; ++it) {
+    if (same_structure(exprs_[static_cast<size_t>(it->second)], e)) return it->second;
+  }
   exprs_.push_back(std::move(e));
-  return static_cast<ExprId>(exprs_.size() - 1);
+  const auto id = static_cast<ExprId>(exprs_.size() - 1);
+  expr_index_.emplace(h, id);
+  return id;
 }
 
 ExprId Grammar::empty() { return add(make(ExprKind::kEmpty)); }

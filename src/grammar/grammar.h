@@ -91,8 +91,13 @@ class Grammar {
   void set_root(RuleId rule) { root_ = rule; }
 
  private:
+  // Every factory ends here. Structurally equal expressions get one id (hash-consing): front ends
+  // build the same piece many times (a JSON string body per property, `.*` per alternative of a
+  // pattern), and the automaton builder shares what has one id (engine/automaton_builder.cc), which
+  // keeps such grammars from growing with every copy.
   ExprId add(Expr e);
   std::vector<Expr> exprs_;
+  std::unordered_multimap<uint64_t, ExprId> expr_index_;  // structural hash -> expressions with it
   std::vector<Rule> rules_;
   std::unordered_map<std::string, RuleId> rule_index_;  // name -> rule
   std::unordered_map<std::string, int32_t> fresh_counter_;  // prefix -> next suffix to try
