@@ -1,12 +1,7 @@
 // `stencil sample`: random valid outputs of a constraint with a real vocabulary and
-// no model. Each step fills the budget-aware mask (so every sample can still finish
-// within --max-tokens), takes EOS with probability 1/5 when it is allowed (so outputs
-// end), else a uniformly random allowed token, and accepts it. Prints one line per
-// sample: the output as a JSON string literal (invalid UTF-8 shown as U+FFFD).
-//
-// Deterministic for a seed: splitmix64, no std:: distributions (their results differ
-// between standard libraries).
-#include <bit>
+// no model (cli/random_output.h: budget-aware masks, EOS with probability 1/5 when
+// allowed, else a uniformly random allowed token; deterministic for a seed). Prints one
+// line per sample: the output as a JSON string literal (invalid UTF-8 shown as U+FFFD).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -14,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/constraint.h"
+#include "cli/random_output.h"
 #include "stencil/errors.h"
 #include "stencil/matcher.h"
 
@@ -37,68 +33,6 @@ constexpr const char* kHelp =
     "                     is complete within it (budget-aware masks)\n";
 
 constexpr int64_t kDefaultMaxTokens = 256;
-// Probability of taking EOS when the grammar allows it, as a 1/kEosOneIn chance.
-constexpr uint64_t kEosOneIn = 5;
-
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) (Lemire's multiply-shift; the bias is below 2^-32 for our n).
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
-};
-
-// The k-th (0-based) set bit of the mask.
-int32_t nth_allowed(const std::vector<uint32_t>& words, int64_t k) {
-  for (size_t w = 0; w < words.size(); ++w) {
-    const int c = std::popcount(words[w]);
-    if (k < c) {
-      uint32_t bits = words[w];
-      for (int64_t i = 0; i < k; ++i) bits &= bits - 1;
-      return static_cast<int32_t>(w * 32 + static_cast<size_t>(std::countr_zero(bits)));
-    }
-    k -= c;
-  }
-  return -1;
-}
-
-// One output; throws Error when the grammar cannot finish within the budget.
-std::string sample_one(const CompiledGrammar& g, SplitMix64& rng, int64_t max_tokens) {
-  const Vocabulary& vocab = g.vocabulary();
-  Matcher m(g);
-  TokenBitmask mask(vocab.size());
-  std::string out;
-  for (int64_t step = 0;; ++step) {
-    const int32_t left = static_cast<int32_t>(std::max<int64_t>(0, max_tokens - step));
-    m.fill_next_token_bitmask(std::span<uint32_t>(mask.words), left);
-    int32_t eos = -1;
-    for (int32_t id : vocab.eos_ids()) {
-      if (mask.allowed(id)) {
-        if (eos < 0) eos = id;
-        mask.words[id >> 5] &= ~(1u << (id & 31));  // EOS is chosen separately below
-      }
-    }
-    int64_t allowed = 0;
-    for (uint32_t w : mask.words) allowed += std::popcount(w);
-    if (eos >= 0 && (allowed == 0 || rng.below(kEosOneIn) == 0)) break;
-    if (allowed == 0) {
-      if (m.can_terminate()) break;  // a vocabulary without EOS ids: stop where the grammar may end
-      throw Error("no token can continue the output after " + std::to_string(step) + " tokens (budget " +
-                  std::to_string(max_tokens) + "); raise --max-tokens");
-    }
-    const int32_t token = nth_allowed(mask.words, static_cast<int64_t>(rng.below(static_cast<uint64_t>(allowed))));
-    if (!m.accept_token(token)) {
-      throw Error("internal error: token " + std::to_string(token) + " was in the mask but not accepted");
-    }
-    out.append(vocab.token_bytes(token));
-  }
-  return out;
-}
-
 int run(const ParsedArgs& a) {
   require_constraint(a);
   auto tokenizer = a.value("--tokenizer");
@@ -111,7 +45,12 @@ int run(const ParsedArgs& a) {
   CompiledGrammar g = compile_constraint(compiler, a.constraint);
   SplitMix64 rng{static_cast<uint64_t>(seed)};
   for (int64_t i = 0; i < count; ++i) {
-    const std::string text = sample_one(g, rng, max_tokens);
+    std::string text;
+    try {
+      text = sample_one(g, rng, max_tokens);
+    } catch (const SampleStuck& stuck) {
+      throw Error(stuck.why.rfind("no token", 0) == 0 ? stuck.why + "; raise --max-tokens" : stuck.why);
+    }
     std::cout << nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   std::cout.flush();

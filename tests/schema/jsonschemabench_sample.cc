@@ -5,8 +5,8 @@
 // For every `--every`-th line of the dev split (line index % every == offset), the schema
 // is compiled with default options (strict, flexible whitespace, not lenient) against the
 // given vocabulary, then `--count` outputs are drawn exactly as `stencil sample --count N
-// --seed LINE --max-tokens M` draws them (the loop below is sample_one of
-// src/cli/sample_command.cc; the driver checks that both agree on a few schemas):
+// --seed LINE --max-tokens M` draws them (the same sample_one, src/cli/random_output.h; the
+// driver checks that both agree on a few schemas):
 // budget-aware masks, EOS with probability 1/5 when allowed, otherwise a uniformly random
 // allowed token, splitmix64 seeded with the line index.
 //
@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/random_output.h"
 #include "stencil/compiler.h"
 #include "stencil/errors.h"
 #include "stencil/matcher.h"
@@ -51,71 +52,9 @@ using stencil::Matcher;
 using stencil::TokenBitmask;
 using stencil::Vocabulary;
 
-// --- as in src/cli/sample_command.cc ---
-constexpr uint64_t kEosOneIn = 5;
-
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
-};
-
-int32_t nth_allowed(const std::vector<uint32_t>& words, int64_t k) {
-  for (size_t w = 0; w < words.size(); ++w) {
-    const int c = std::popcount(words[w]);
-    if (k < c) {
-      uint32_t bits = words[w];
-      for (int64_t i = 0; i < k; ++i) bits &= bits - 1;
-      return static_cast<int32_t>(w * 32 + static_cast<size_t>(std::countr_zero(bits)));
-    }
-    k -= c;
-  }
-  return -1;
-}
-
-struct Stuck {
-  int64_t step;
-  std::string why;
-};
-
-// One output, or Stuck when no token can continue (step 0: the budget is too small).
-std::string sample_one(const CompiledGrammar& g, SplitMix64& rng, int64_t max_tokens) {
-  const Vocabulary& vocab = g.vocabulary();
-  Matcher m(g);
-  TokenBitmask mask(vocab.size());
-  std::string out;
-  for (int64_t step = 0;; ++step) {
-    const int32_t left = static_cast<int32_t>(std::max<int64_t>(0, max_tokens - step));
-    m.fill_next_token_bitmask(std::span<uint32_t>(mask.words), left);
-    int32_t eos = -1;
-    for (int32_t id : vocab.eos_ids()) {
-      if (mask.allowed(id)) {
-        if (eos < 0) eos = id;
-        mask.words[id >> 5] &= ~(1u << (id & 31));
-      }
-    }
-    int64_t allowed = 0;
-    for (uint32_t w : mask.words) allowed += std::popcount(w);
-    if (eos >= 0 && (allowed == 0 || rng.below(kEosOneIn) == 0)) break;
-    if (allowed == 0) {
-      if (m.can_terminate()) break;
-      throw Stuck{step, "no token can continue the output after " + std::to_string(step) + " tokens (budget " +
-                            std::to_string(max_tokens) + ")"};
-    }
-    const int32_t token = nth_allowed(mask.words, static_cast<int64_t>(rng.below(static_cast<uint64_t>(allowed))));
-    if (!m.accept_token(token)) {
-      throw Stuck{step, "token " + std::to_string(token) + " was in the mask but not accepted"};
-    }
-    out.append(vocab.token_bytes(token));
-  }
-  return out;
-}
-// --- end of the copy ---
+using stencil::cli::SampleStuck;
+using stencil::cli::sample_one;
+using stencil::cli::SplitMix64;
 
 bool valid_utf8(const std::string& s) {
   try {
@@ -214,7 +153,7 @@ int main(int argc, char** argv) {
           }
           outputs.push_back(text);
         }
-      } catch (const Stuck& s) {
+      } catch (const SampleStuck& s) {
         out["status"] = s.step == 0 && outputs.empty() ? "budget" : "stuck";
         out["message"] = s.why;
       } catch (const std::bad_alloc&) {
