@@ -27,17 +27,8 @@
 
 namespace {
 
-double process_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
+using stencil::bench::percentile;
+using stencil::bench::process_cpu_us;
 
 struct Row {
   std::string id, subset;
@@ -102,11 +93,11 @@ int main(int argc, char** argv) {
     ++taken;
     const std::string schema = j.at("schema").dump();
     if (trace) std::fprintf(stderr, "%s %s\n", subset.c_str(), j.value("id", std::string("?")).c_str());
-    const double c0 = process_cpu_ms();
+    const double c0 = process_cpu_us() / 1e3;
     const auto w0 = std::chrono::steady_clock::now();
     try {
       stencil::CompiledGrammar g = compiler->compile_json_schema(schema);
-      const double cpu = process_cpu_ms() - c0;
+      const double cpu = process_cpu_us() / 1e3 - c0;
       const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count();
       rows.push_back({j.value("id", std::string("?")), subset, cpu, wall, g.stats().automaton_states,
                       g.stats().scanning_states});
