@@ -6,8 +6,14 @@
 #include <array>
 #include <atomic>
 #include <thread>
+#include <unordered_map>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "engine/stack_machine.h"
+#include "engine/state_equivalence.h"
+#include "engine/text_runs.h"
 #include "engine/token_walk.h"
 
 namespace stencil::engine {
@@ -72,6 +78,27 @@ Reach reach(const StackMachine& sm, std::span<const int32_t> set) {
   return Reach::kContextOnly;
 }
 
+// Fewest bytes from the stack (state, parent) to the end of the bottom rule.
+int32_t chain_bytes(const Automaton& a, const StackMachine& sm, int32_t state, int32_t parent) {
+  int64_t total = a.states[static_cast<size_t>(state)].min_bytes_to_end;
+  while (parent >= 0) {
+    const StackNode& n = sm.node(parent);
+    total += a.states[static_cast<size_t>(n.state)].min_bytes_to_end;
+    parent = n.parent;
+  }
+  return static_cast<int32_t>(std::min<int64_t>(total, kInfiniteBytes));
+}
+
+// Fewest bytes from a set's best non-escaped stack to the end of the bottom rule.
+int32_t bytes_to_rule_end(const Automaton& a, const StackMachine& sm, std::span<const int32_t> set) {
+  int32_t best = kInfiniteBytes;
+  for (int32_t id : set) {
+    if (id == kEscape) return 0;
+    if (id >= 0 && !sm.escaped(id)) best = std::min(best, chain_bytes(a, sm, sm.node(id).state, sm.node(id).parent));
+  }
+  return best;
+}
+
 // One depth-first walk of the vocabulary trie from the stack (state, <bottom>).
 //
 // Level d holds the set reached after a d-byte prefix. Most of a walk runs
@@ -79,86 +106,148 @@ Reach reach(const StackMachine& sm, std::span<const int32_t> set) {
 // level is kept in "single" form when it can: one (state, parent) pair that is
 // not materialised in the arena, advanced by a bare DFA step. Anything else
 // (calls, rule ends, several stacks) goes through the StackMachine.
-struct Level {
-  uint32_t set_end;     // end of this level's set in buf (general form)
-  int32_t arena_size;   // arena size after this level was made
-  int32_t state;        // single form: the state, or -1 for the general form
-  int32_t parent;       // single form: the parent node
+//
+// The single-form step is the hot loop (every trie node of a string body):
+// it touches a 16-byte level and the byte edges, nothing else. A run of
+// single-form levels shares one LevelBase (the general part under it), and
+// the children of a node come in byte order, so each level keeps a cursor into
+// its state's sorted byte edges and a child's search resumes where its
+// previous sibling's ended.
+struct LevelBase {
+  uint32_t set_end;      // end of the general set in buf_
+  int32_t arena_size;    // arena size when the base was made
+  int32_t parent;        // single form: the parent node of the one stack
+  int32_t parent_bytes;  // single form: fewest bytes the parent chain needs to end
   Reach reach;
+};
+
+struct Level {
+  static constexpr uint32_t kUnresolved = 0xffffffffu;
+  int32_t state;      // single form: the state; -1: general form
+  int32_t base;       // the depth whose LevelBase this level uses
+  uint32_t edge;      // single form: byte edge the next child's search starts at (kUnresolved: not looked up yet)
+  uint32_t edge_end;
 };
 
 class TrieClassifier {
  public:
-  TrieClassifier(const Automaton& a, const SortedVocab& sorted) : a_(a), sorted_(sorted), sm_(a) {}
+  TrieClassifier(const Automaton& a, const SortedVocab& sorted, const std::vector<uint8_t>& plain, const TextRuns& runs)
+      : a_(a), sorted_(sorted), plain_(plain), text_runs_(runs), sm_(a) {}
 
-  void run(int32_t state, StateResult& out) {
+  // With text_by_count, tokens that are whole text (SortedVocab::token_text_chars)
+  // are left out: the caller classifies them by their character count.
+  void run(int32_t state, StateResult& out, bool text_by_count) {
     sm_.clear();
     buf_.clear();
     const size_t max_depth = static_cast<size_t>(sorted_.max_token_bytes) + 1;
     levels_.resize(max_depth);
+    bases_.resize(max_depth);
     first_known_.assign(max_depth, 0);
     first_.resize(max_depth);
     Level* const levels = levels_.data();
+    LevelBase* const bases = bases_.data();
     sm_.start(state, kEscapeParent, buf_);
-    levels[0] = Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), -1, 0, reach(sm_, buf_)};
+    bases[0] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, reach(sm_, buf_)};
+    levels[0] = Level{-1, 0, Level::kUnresolved, 0};
     const TrieNode* const nodes = sorted_.nodes.data();
+    const ByteEdge* const edges = a_.byte_edges.data();
+    const uint8_t* const plain = plain_.data();
+    const uint8_t* const text_height = sorted_.text_height.data();
+    const uint8_t* const text_chars = sorted_.text_chars.data();
+    const int32_t* const ascii_run = text_runs_.ascii_steps.data();
+    const int32_t* const utf8_run = text_runs_.utf8_steps.data();
+    const int32_t* const run_bytes_to_end = text_runs_.bytes_to_end.data();
     const uint32_t n_nodes = static_cast<uint32_t>(sorted_.nodes.size());
     uint32_t k = 1;
+    const uint8_t* const nontext_below = sorted_.nontext_below.data();
+    const uint8_t* const token_text_chars = sorted_.token_text_chars.data();
     while (k < n_nodes) {
       const TrieNode& node = nodes[k];
+      if (text_by_count && !nontext_below[k]) {
+        k = node.end;
+        continue;
+      }
       const size_t d = node.depth;
-      const Level& up = levels[d - 1];
-      Level next{};
+      Level& up = levels[d - 1];
+      const uint8_t c = node.byte;
+      Level next;
       if (up.state >= 0) {
         // Single form: a bare DFA step when it stays inside the rule.
-        const int32_t target = a_.step(up.state, node.byte);
-        if (target < 0) {
+        if (up.edge == Level::kUnresolved) {
+          const AutomatonState& st = a_.states[static_cast<size_t>(up.state)];
+          up.edge = st.byte_begin;
+          up.edge_end = st.byte_end;
+        }
+        uint32_t e = up.edge;
+        while (e < up.edge_end && c > edges[e].hi) ++e;
+        up.edge = e;
+        if (e == up.edge_end || c < edges[e].lo) {
           k = node.end;
           continue;
         }
-        const AutomatonState& t = a_.states[static_cast<size_t>(target)];
-        if (!t.is_final && t.call_begin == t.call_end) {
-          next = Level{up.set_end, up.arena_size, target, up.parent, up.reach};
+        const int32_t target = edges[e].target;
+        if (plain[target]) {
+          const uint8_t height = text_height[k], chars = text_chars[k];
+          if ((height != kNotText && height > 0 && height <= ascii_run[target]) ||
+              (chars != kNotText && chars > 0 && chars <= utf8_run[target])) {
+            // Every token below reads only text bytes, which the state takes for at least that many
+            // steps without leaving the single stack: classify the whole subtree at once.
+            const LevelBase& base = bases[up.base];
+            std::vector<int32_t>& into = base.reach == Reach::kInside ? out.accepted : out.uncertain;
+            into.insert(into.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
+                        sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
+            if (base.reach == Reach::kInside) {
+              const int64_t after = int64_t{std::max(a_.states[static_cast<size_t>(target)].min_bytes_to_end,
+                                                     run_bytes_to_end[target])} + base.parent_bytes;
+              out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
+            }
+            k = node.end;
+            continue;
+          }
+          next = Level{target, up.base, Level::kUnresolved, 0};
         } else {
-          sm_.truncate(up.arena_size);
-          buf_.resize(up.set_end);
+          const LevelBase& base = bases[up.base];
+          sm_.truncate(base.arena_size);
+          buf_.resize(base.set_end);
           scratch_.clear();
-          const int32_t id = materialise(up.state, up.parent);
-          const int32_t one[1] = {id};
-          sm_.advance(one, node.byte, scratch_);
-          next = general(scratch_);
+          const int32_t one[1] = {sm_.push_node(up.state, base.parent)};
+          sm_.advance(one, c, scratch_);
+          next = general(scratch_, d);
         }
       } else {
         // Most children of a general level die on their byte: check the level's first bytes before simulating.
-        const uint32_t begin = d >= 2 ? levels[d - 2].set_end : 0;
+        const uint32_t begin = d >= 2 ? bases[levels[d - 2].base].set_end : 0;
+        const LevelBase& base = bases[up.base];
         std::array<uint64_t, 4>& first = first_[d - 1];
         if (!first_known_[d - 1]) {
           first = {0, 0, 0, 0};
-          for (uint32_t i = begin; i < up.set_end; ++i) {
+          for (uint32_t i = begin; i < base.set_end; ++i) {
             if (buf_[i] < 0) continue;
             const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
-            for (uint32_t e = st.byte_begin; e < st.byte_end; ++e) {
-              for (uint32_t b = a_.byte_edges[e].lo; b <= a_.byte_edges[e].hi; ++b) first[b >> 6] |= uint64_t{1} << (b & 63);
+            for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
+              for (uint32_t b = edges[x].lo; b <= edges[x].hi; ++b) first[b >> 6] |= uint64_t{1} << (b & 63);
             }
           }
           first_known_[d - 1] = 1;
         }
-        if (!((first[node.byte >> 6] >> (node.byte & 63)) & 1u)) {
+        if (!((first[c >> 6] >> (c & 63)) & 1u)) {
           k = node.end;
           continue;
         }
-        sm_.truncate(up.arena_size);
-        buf_.resize(up.set_end);
+        sm_.truncate(base.arena_size);
+        buf_.resize(base.set_end);
         scratch_.clear();
-        sm_.advance(std::span<const int32_t>(buf_.data() + begin, up.set_end - begin), node.byte, scratch_);
-        next = general(scratch_);
+        sm_.advance(std::span<const int32_t>(buf_.data() + begin, base.set_end - begin), c, scratch_);
+        next = general(scratch_, d);
       }
-      if (next.reach == Reach::kDead) {
+      const LevelBase& nb = bases[next.base];
+      if (nb.reach == Reach::kDead) {
         k = node.end;  // nothing below survives either
         continue;
       }
-      if (node.tokens_begin != node.tokens_end) {
-        if (next.reach == Reach::kInside) {
+      if (node.tokens_begin != node.tokens_end &&
+          !(text_by_count && token_text_chars[sorted_.trie_tokens[node.tokens_begin]] != 0)) {
+        if (nb.reach == Reach::kInside) {
           out.max_local_after = std::max(out.max_local_after, local_after(next, d));
           for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_.trie_tokens[t]);
         } else {
@@ -172,48 +261,40 @@ class TrieClassifier {
   }
 
  private:
-  int32_t materialise(int32_t state, int32_t parent) { return sm_.push_node(state, parent); }
-
-  // Fewest bytes from a level's best non-escaped stack to the end of the bottom rule.
-  int32_t chain_bytes(int32_t state, int32_t parent) const {
-    int64_t total = a_.states[static_cast<size_t>(state)].min_bytes_to_end;
-    while (parent >= 0) {
-      const StackNode& n = sm_.node(parent);
-      total += a_.states[static_cast<size_t>(n.state)].min_bytes_to_end;
-      parent = n.parent;
-    }
-    return static_cast<int32_t>(std::min<int64_t>(total, kInfiniteBytes));
-  }
   int32_t local_after(const Level& level, size_t d) const {
-    if (level.state >= 0) return chain_bytes(level.state, level.parent);
-    int32_t best = kInfiniteBytes;
-    const uint32_t begin = d >= 1 ? levels_[d - 1].set_end : 0;
-    for (uint32_t i = begin; i < level.set_end; ++i) {
-      const int32_t id = buf_[i];
-      if (id == kEscape) return 0;
-      if (id >= 0 && !sm_.escaped(id)) best = std::min(best, chain_bytes(sm_.node(id).state, sm_.node(id).parent));
+    const LevelBase& base = bases_[static_cast<size_t>(level.base)];
+    if (level.state >= 0) {
+      const int64_t total = int64_t{a_.states[static_cast<size_t>(level.state)].min_bytes_to_end} + base.parent_bytes;
+      return static_cast<int32_t>(std::min<int64_t>(total, kInfiniteBytes));
     }
-    return best;
+    const uint32_t begin = d >= 1 ? bases_[static_cast<size_t>(levels_[d - 1].base)].set_end : 0;
+    return bytes_to_rule_end(a_, sm_, std::span<const int32_t>(buf_.data() + begin, base.set_end - begin));
   }
 
-  // A level from a general set just computed into scratch_ (appended to buf_).
-  Level general(const std::vector<int32_t>& set) {
+  // Level d from a general set just computed into scratch_ (appended to buf_ unless it is one stack).
+  Level general(const std::vector<int32_t>& set, size_t d) {
     const Reach r = reach(sm_, set);
     if (set.size() == 1 && set[0] >= 0) {
       const StackNode n = sm_.node(set[0]);
-      return Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.state, n.parent, r};
+      const int32_t parent_bytes = n.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(n.parent).state, sm_.node(n.parent).parent) : 0;
+      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_bytes, r};
+      return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0};
     }
     buf_.insert(buf_.end(), set.begin(), set.end());
-    return Level{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), -1, 0, r};
+    bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r};
+    return Level{-1, static_cast<int32_t>(d), Level::kUnresolved, 0};
   }
 
   const Automaton& a_;
   const SortedVocab& sorted_;
+  const std::vector<uint8_t>& plain_;  // (states,) not final and no calls: a byte step stays a single stack
+  const TextRuns& text_runs_;
   StackMachine sm_;
   std::vector<int32_t> buf_, scratch_;
-  std::vector<Level> levels_;                      // (max token bytes + 1,) by depth
-  std::vector<uint8_t> first_known_;               // (max token bytes + 1,) first_[d] is up to date
-  std::vector<std::array<uint64_t, 4>> first_;     // general levels: the bytes some stack can read next
+  std::vector<Level> levels_;                   // (max token bytes + 1,) by depth
+  std::vector<LevelBase> bases_;                // (max token bytes + 1,) by the depth that made them
+  std::vector<uint8_t> first_known_;            // (max token bytes + 1,) first_[d] is up to date
+  std::vector<std::array<uint64_t, 4>> first_;  // general levels: the bytes some stack can read next
 };
 
 }  // namespace
@@ -228,15 +309,26 @@ int64_t StateMask::memory_bytes() const {
 
 MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabulary& vocab)
     : a_(a), sorted_(sorted), vocab_(vocab), words_((vocab.size() + 31) / 32), parents_of_(effective_parents(a)),
-      entries_(new std::atomic<const StateMask*>[a.states.size()]) {
+      plain_(a.states.size(), 0), shape_of_(a.states.size(), -1), entries_(new std::atomic<const StateMask*>[a.states.size()]) {
+  std::unordered_map<uint64_t, int32_t> shapes;
   for (size_t s = 0; s < a.states.size(); ++s) {
     entries_[s].store(nullptr, std::memory_order_relaxed);
-    if (a.has_bytes(static_cast<int32_t>(s))) scanning_.push_back(static_cast<int32_t>(s));
+    plain_[s] = !a.states[s].is_final && !a.has_calls(static_cast<int32_t>(s));
+    if (!a.has_bytes(static_cast<int32_t>(s))) continue;
+    scanning_.push_back(static_cast<int32_t>(s));
+    const auto [it, fresh] = shapes.try_emplace(local_signature(a, static_cast<int32_t>(s)), static_cast<int32_t>(shapes.size()));
+    shape_of_[s] = it->second;
   }
+  text_runs_ = TextRuns::build(a, plain_);
+  last_of_shape_ = std::make_unique<std::atomic<int32_t>[]>(shapes.size());
+  for (size_t k = 0; k < shapes.size(); ++k) last_of_shape_[k].store(-1, std::memory_order_relaxed);
 }
 
 MaskCache::~MaskCache() {
-  for (size_t s = 0; s < a_.states.size(); ++s) delete entries_[s].load(std::memory_order_acquire);
+  for (size_t s = 0; s < a_.states.size(); ++s) {
+    const StateMask* e = entries_[s].load(std::memory_order_acquire);
+    if (e != nullptr && e->owner == static_cast<int32_t>(s)) delete e;
+  }
 }
 
 void MaskCache::precompute_all(int32_t threads) {
@@ -251,46 +343,210 @@ void MaskCache::precompute_all(int32_t threads) {
   for (auto& t : pool) t.join();
 }
 
-const StateMask& MaskCache::compute(int32_t state) const {
-  StateResult r;
-  TrieClassifier classifier(a_, sorted_);
-  classifier.run(state, r);
-  auto entry = std::make_unique<StateMask>();
-  // A bitset once the id list would cost more to apply than OR-ing a quarter of the words.
-  if (static_cast<int64_t>(r.accepted.size()) * 4 > words_) {
-    entry->bitset.assign(static_cast<size_t>(words_), 0u);
-    for (int32_t id : r.accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+namespace {
+
+// Sets bit i of `bits` for every i with 1 <= counts[i] <= most (most <= 255).
+void set_counts_up_to(const std::vector<uint8_t>& counts, int32_t most, uint32_t* bits) {
+  const size_t n = counts.size();
+  const uint8_t* c = counts.data();
+  const uint8_t limit = static_cast<uint8_t>(most - 1);  // counts[i] - 1 <= most - 1, with 0 wrapping to 255
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i one = _mm_set1_epi8(1), lim = _mm_set1_epi8(static_cast<char>(limit));
+  for (; i + 32 <= n; i += 32) {
+    uint32_t word = 0;
+    for (size_t half = 0; half < 2; ++half) {
+      const __m128i v = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c + i + 16 * half)), one);
+      const __m128i ok = _mm_cmpeq_epi8(_mm_min_epu8(v, lim), v);  // unsigned v <= limit
+      word |= static_cast<uint32_t>(_mm_movemask_epi8(ok)) << (16 * half);
+    }
+    bits[i / 32] = word;
+  }
+#endif
+  for (; i < n; ++i) {
+    if (static_cast<uint8_t>(c[i] - 1) <= limit) bits[i / 32] |= 1u << (i % 32);
+  }
+}
+
+// Stores an accepted set in the entry: a bitset once the id list would cost
+// more to apply than OR-ing a quarter of the words.
+void store_accepted(StateMask& entry, const std::vector<int32_t>& ids, int32_t words) {
+  if (static_cast<int64_t>(ids.size()) * 4 > words) {
+    entry.bitset.assign(static_cast<size_t>(words), 0u);
+    for (int32_t id : ids) entry.bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
   } else {
-    std::sort(r.accepted.begin(), r.accepted.end());
-    entry->accepted = std::move(r.accepted);
+    entry.accepted = ids;
+    std::sort(entry.accepted.begin(), entry.accepted.end());
+  }
+}
+
+}  // namespace
+
+void MaskCache::refine(int32_t state, std::span<const int32_t> tokens, std::vector<ParentRefinement>& out) const {
+  const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
+  StackMachine sm(a_);
+  TokenWalker walker;
+  std::vector<int32_t> start;
+  for (int32_t t : parents) {
+    ParentRefinement ref{t, {}, {}};
+    sm.clear();
+    start.clear();
+    sm.start(state, sm.push_node(t, kEscapeParent), start);
+    walker.begin(sm, start);
+    for (int32_t id : tokens) {
+      if (walker.next(vocab_.token_bytes(id)) != TokenOutcome::kAccepted) continue;
+      (reach(sm, walker.last_set()) == Reach::kInside ? ref.accepted : ref.uncertain).push_back(id);
+    }
+    walker.end();
+    std::sort(ref.accepted.begin(), ref.accepted.end());
+    out.push_back(std::move(ref));
+  }
+}
+
+bool MaskCache::text_by_count(int32_t state) const {
+  const size_t s = static_cast<size_t>(state);
+  return plain_[s] && text_runs_.utf8_steps[s] > 0 && text_runs_.utf8_closed[s];
+}
+
+std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
+  // The accepted list is scratch (the entry keeps a bitset or a copy): one per
+  // thread, so a walk does not grow a fresh 500 KB list step by step.
+  thread_local StateResult r;
+  r.accepted.clear();
+  r.uncertain.clear();
+  r.max_local_after = 0;
+  TrieClassifier classifier(a_, sorted_, plain_, text_runs_);
+  // A text run's first state that ends closed takes a whole-text token exactly when
+  // it has no more characters than the run: no walk needed for those (most of the vocabulary).
+  const bool by_count = text_by_count(state);
+  classifier.run(state, r, by_count);
+  auto entry = std::make_unique<StateMask>();
+  if (by_count) {
+    entry->bitset.assign(static_cast<size_t>(words_), 0u);
+    set_counts_up_to(sorted_.token_text_chars, text_runs_.utf8_steps[static_cast<size_t>(state)], entry->bitset.data());
+    for (int32_t id : r.accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    r.max_local_after = std::max(r.max_local_after, text_runs_.bytes_to_end[static_cast<size_t>(state)]);
+  } else {
+    store_accepted(*entry, r.accepted, words_);
   }
   const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
-  if (!r.uncertain.empty() && parents.size() <= kMaxRefinedParents) {
+  if (!r.uncertain.empty() && parents.size() <= kMaxRefinedParents) refine(state, r.uncertain, entry->refinements);
+  entry->uncertain = std::move(r.uncertain);
+  entry->max_local_after = r.max_local_after;
+  return entry;
+}
+
+std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& base, int32_t depth) const {
+  auto is_long = [&](int32_t id) { return static_cast<int32_t>(vocab_.token_bytes(id).size()) >= depth; };
+  auto by_rank = [&](int32_t x, int32_t y) { return sorted_.rank[static_cast<size_t>(x)] < sorted_.rank[static_cast<size_t>(y)]; };
+  auto short_only = [&](const std::vector<int32_t>& ids) {
+    std::vector<int32_t> out;
+    out.reserve(ids.size());
+    for (int32_t id : ids) {
+      if (!is_long(id)) out.push_back(id);
+    }
+    return out;
+  };
+  // Walk the long tokens from this state, in trie order.
+  const std::span<const int32_t> long_span = sorted_.at_least(depth);
+  std::vector<int32_t> long_ids(long_span.begin(), long_span.end());
+  std::sort(long_ids.begin(), long_ids.end(), by_rank);
+  std::vector<int32_t> accepted, uncertain;
+  int32_t max_local_after = base.max_local_after;  // a bound: the short tokens' share can only be smaller
+  {
     StackMachine sm(a_);
     TokenWalker walker;
     std::vector<int32_t> start;
-    for (int32_t t : parents) {
-      ParentRefinement ref{t, {}, {}};
-      sm.clear();
-      start.clear();
-      sm.start(state, sm.push_node(t, kEscapeParent), start);
-      walker.begin(sm, start);
-      for (int32_t id : r.uncertain) {
-        if (walker.next(vocab_.token_bytes(id)) != TokenOutcome::kAccepted) continue;
-        (reach(sm, walker.last_set()) == Reach::kInside ? ref.accepted : ref.uncertain).push_back(id);
+    sm.start(state, kEscapeParent, start);
+    walker.begin(sm, start);
+    const bool by_count = text_by_count(state);
+    const int32_t run = text_runs_.utf8_steps[static_cast<size_t>(state)];
+    for (int32_t id : long_ids) {
+      if (by_count && sorted_.token_text_chars[static_cast<size_t>(id)] != 0) {
+        if (sorted_.token_text_chars[static_cast<size_t>(id)] <= run) accepted.push_back(id);
+        continue;
       }
-      walker.end();
-      std::sort(ref.accepted.begin(), ref.accepted.end());
-      entry->refinements.push_back(std::move(ref));
+      if (walker.next(vocab_.token_bytes(id)) != TokenOutcome::kAccepted) continue;
+      const std::span<const int32_t> set = walker.last_set();
+      if (reach(sm, set) == Reach::kInside) {
+        accepted.push_back(id);
+        max_local_after = std::max(max_local_after, bytes_to_rule_end(a_, sm, set));
+      } else {
+        uncertain.push_back(id);
+      }
+    }
+    walker.end();
+    if (by_count) max_local_after = std::max(max_local_after, text_runs_.bytes_to_end[static_cast<size_t>(state)]);
+  }
+  auto entry = std::make_unique<StateMask>();
+  if (!base.bitset.empty()) {
+    entry->bitset = base.bitset;
+    for (int32_t id : long_ids) entry->bitset[static_cast<size_t>(id >> 5)] &= ~(1u << (id & 31));
+    for (int32_t id : accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+  } else {
+    std::vector<int32_t> ids = short_only(base.accepted);
+    ids.insert(ids.end(), accepted.begin(), accepted.end());
+    store_accepted(*entry, std::move(ids), words_);
+  }
+  std::vector<int32_t> long_uncertain = uncertain;
+  entry->uncertain = short_only(base.uncertain);
+  entry->uncertain.insert(entry->uncertain.end(), uncertain.begin(), uncertain.end());
+  std::inplace_merge(entry->uncertain.begin(), entry->uncertain.end() - static_cast<std::ptrdiff_t>(uncertain.size()),
+                     entry->uncertain.end(), by_rank);
+  entry->max_local_after = max_local_after;
+  const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
+  if (!entry->uncertain.empty() && parents.size() <= kMaxRefinedParents) {
+    if (base.refinements.empty()) {
+      refine(state, entry->uncertain, entry->refinements);  // base had no uncertain tokens: all of these are long
+    } else {
+      // The short tokens keep their classes under every parent; the long ones are walked again.
+      std::vector<ParentRefinement> fresh;
+      refine(state, long_uncertain, fresh);
+      for (size_t k = 0; k < base.refinements.size(); ++k) {
+        const ParentRefinement& old = base.refinements[k];
+        ParentRefinement ref{old.parent_state, short_only(old.accepted), short_only(old.uncertain)};
+        const ParentRefinement& now = fresh[k];  // same parents, same order: one rule
+        ref.accepted.insert(ref.accepted.end(), now.accepted.begin(), now.accepted.end());
+        std::sort(ref.accepted.begin(), ref.accepted.end());
+        ref.uncertain.insert(ref.uncertain.end(), now.uncertain.begin(), now.uncertain.end());
+        std::inplace_merge(ref.uncertain.begin(), ref.uncertain.end() - static_cast<std::ptrdiff_t>(now.uncertain.size()),
+                           ref.uncertain.end(), by_rank);
+        entry->refinements.push_back(std::move(ref));
+      }
     }
   }
-  entry->uncertain = std::move(r.uncertain);
-  entry->max_local_after = r.max_local_after;
+  return entry;
+}
+
+const StateMask& MaskCache::compute(int32_t state) const {
+  // Deriving walks the long tokens one by one (~50 ns each); a classification is
+  // a few hundred microseconds at most for text states (see text_runs.h), so
+  // deriving pays up to a few thousand tokens.
+  constexpr size_t kMaxDerivedTokens = 4096;
+  const size_t max_long = std::min(sorted_.ids.size() / 4, kMaxDerivedTokens);
+  const int32_t shape = shape_of_[static_cast<size_t>(state)];
+  const int32_t like = shape >= 0 ? last_of_shape_[static_cast<size_t>(shape)].load(std::memory_order_relaxed) : -1;
+  const StateMask* base = like >= 0 ? entries_[static_cast<size_t>(like)].load(std::memory_order_acquire) : nullptr;
+  std::unique_ptr<StateMask> entry;
+  const StateMask* shared = nullptr;
+  if (base != nullptr) {
+    thread_local EquivalenceProbe probe;
+    const int32_t depth = probe.equivalent_depth(a_, like, state, sorted_.max_token_bytes);
+    if (depth > sorted_.max_token_bytes) {
+      shared = base;
+    } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long) {
+      entry = derive(state, *base, depth);
+    }
+  }
+  if (shared == nullptr && entry == nullptr) entry = classify(state);
+  if (entry != nullptr) entry->owner = state;
+  const StateMask* mine = shared != nullptr ? shared : entry.get();
   const StateMask* expected = nullptr;
-  if (entries_[static_cast<size_t>(state)].compare_exchange_strong(expected, entry.get(), std::memory_order_acq_rel)) {
+  if (entries_[static_cast<size_t>(state)].compare_exchange_strong(expected, mine, std::memory_order_acq_rel)) {
     computed_.fetch_add(1, std::memory_order_relaxed);
-    bytes_.fetch_add(entry->memory_bytes(), std::memory_order_relaxed);
-    return *entry.release();
+    if (entry != nullptr) bytes_.fetch_add(entry.release()->memory_bytes(), std::memory_order_relaxed);
+    if (shape >= 0) last_of_shape_[static_cast<size_t>(shape)].store(state, std::memory_order_relaxed);
+    return *mine;
   }
   return *expected;  // another thread published it first
 }

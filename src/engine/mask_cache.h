@@ -22,10 +22,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "engine/automaton.h"
 #include "engine/sorted_vocab.h"
+#include "engine/text_runs.h"
 #include "stencil/vocabulary.h"
 
 namespace stencil::engine {
@@ -48,6 +50,7 @@ struct StateMask {
   // this bounds how far an accepted token can push the end away: the
   // budget-aware fill only checks tokens one by one when that bound is too long.
   int32_t max_local_after = 0;
+  int32_t owner = -1;  // the state that computed this entry (others may share it, see MaskCache)
   int64_t memory_bytes() const;
 };
 
@@ -78,6 +81,15 @@ class MaskCache {
 
  private:
   const StateMask& compute(int32_t state) const;
+  // The state starts a closed UTF-8 text run (text_runs.h) from a single stack: it takes
+  // a whole-text token exactly when the token has no more characters than the run.
+  bool text_by_count(int32_t state) const;
+  // A whole-vocabulary walk from the state.
+  std::unique_ptr<StateMask> classify(int32_t state) const;
+  // The entry of `state` from `base`, the entry of a state that no token shorter than `depth` bytes tells apart.
+  std::unique_ptr<StateMask> derive(int32_t state, const StateMask& base, int32_t depth) const;
+  // Re-classifies the uncertain tokens `tokens` (trie order) under each parent state of the state's rule.
+  void refine(int32_t state, std::span<const int32_t> tokens, std::vector<ParentRefinement>& out) const;
 
   const Automaton& a_;
   const SortedVocab& sorted_;
@@ -85,6 +97,10 @@ class MaskCache {
   int32_t words_;
   std::vector<int32_t> scanning_;
   std::vector<std::vector<int32_t>> parents_of_;  // (rules,) effective parent states
+  std::vector<uint8_t> plain_;     // (automaton states,) not final and no calls (see mask_cache.cc)
+  TextRuns text_runs_;
+  std::vector<int32_t> shape_of_;  // (automaton states,) index of the state's local signature, -1 if not scanning
+  std::unique_ptr<std::atomic<int32_t>[]> last_of_shape_;  // (shapes,) the state computed last, or -1
   std::unique_ptr<std::atomic<const StateMask*>[]> entries_;  // (automaton states,)
   mutable std::atomic<int32_t> computed_{0};
   mutable std::atomic<int64_t> bytes_{0};

@@ -2,12 +2,73 @@
 #include "engine/sorted_vocab.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <utility>
 
 #include "stencil/errors.h"
 
 namespace stencil::engine {
+
+namespace {
+
+// A UTF-8 decoder's states between bytes: at a character boundary, or inside a
+// character with the next byte's range fixed (RFC 3629 well-formed sequences).
+enum Utf8Need : uint8_t { kBoundary, kCont1, kAfterE0, kAfterED, kCont2, kAfterF0, kAfterF4, kCont3, kUtf8Needs };
+constexpr uint8_t kIllFormed = 0xff;
+
+uint8_t utf8_next(uint8_t need, uint8_t b) {
+  const bool cont = b >= 0x80 && b <= 0xbf;
+  switch (need) {
+    case kBoundary:
+      if (is_text_byte(b)) return kBoundary;
+      if (b >= 0xc2 && b <= 0xdf) return kCont1;
+      if (b == 0xe0) return kAfterE0;
+      if (b == 0xed) return kAfterED;
+      if (b >= 0xe1 && b <= 0xef) return kCont2;
+      if (b == 0xf0) return kAfterF0;
+      if (b == 0xf4) return kAfterF4;
+      if (b >= 0xf1 && b <= 0xf3) return kCont3;
+      return kIllFormed;
+    case kCont1: return cont ? kBoundary : kIllFormed;
+    case kAfterE0: return b >= 0xa0 && b <= 0xbf ? kCont1 : kIllFormed;
+    case kAfterED: return b >= 0x80 && b <= 0x9f ? kCont1 : kIllFormed;
+    case kCont2: return cont ? kCont1 : kIllFormed;
+    case kAfterF0: return b >= 0x90 && b <= 0xbf ? kCont2 : kIllFormed;
+    case kAfterF4: return b >= 0x80 && b <= 0x8f ? kCont2 : kIllFormed;
+    case kCont3: return cont ? kCont2 : kIllFormed;
+    default: return kIllFormed;
+  }
+}
+
+// SortedVocab::text_chars: a bottom-up pass that keeps, per node and per decoder
+// state at the node, the most characters below it (or "ill-formed somewhere below").
+std::vector<uint8_t> text_chars_below(const std::vector<TrieNode>& nodes, const std::vector<uint32_t>& parent_of) {
+  constexpr int16_t kNone = -2, kBad = -1;  // kNone: no token below yet
+  std::vector<std::array<int16_t, kUtf8Needs>> best(nodes.size());
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const bool ends = nodes[k].tokens_begin != nodes[k].tokens_end;
+    for (uint8_t q = 0; q < kUtf8Needs; ++q) best[k][q] = !ends ? kNone : (q == kBoundary ? 0 : kBad);
+  }
+  for (size_t k = nodes.size(); k-- > 1;) {
+    auto& up = best[parent_of[k]];
+    for (uint8_t q = 0; q < kUtf8Needs; ++q) {
+      if (up[q] == kBad) continue;
+      const uint8_t q2 = utf8_next(q, nodes[k].byte);
+      int16_t below = q2 == kIllFormed ? kBad : best[k][q2];
+      if (below == kNone) continue;
+      if (below >= 0 && q2 == kBoundary) below = static_cast<int16_t>(std::min(254, below + 1));
+      up[q] = below == kBad ? kBad : std::max<int16_t>(up[q] == kNone ? 0 : up[q], below);
+    }
+  }
+  std::vector<uint8_t> out(nodes.size());
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    out[k] = best[k][kBoundary] >= 0 ? static_cast<uint8_t>(best[k][kBoundary]) : kNotText;
+  }
+  return out;
+}
+
+}  // namespace
 
 SortedVocab SortedVocab::build(const Vocabulary& vocab) {
   SortedVocab sv;
@@ -58,7 +119,67 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
     open.push_back(k);
   }
   for (uint32_t k : open) sv.nodes[k].end = static_cast<uint32_t>(sv.nodes.size());
+  // Token counts before each node, and text subtree heights (children come after
+  // their parent in preorder, so a backward pass sees every child first).
+  sv.first_token.resize(sv.nodes.size() + 1);
+  uint32_t count = 0;
+  for (size_t k = 0; k < sv.nodes.size(); ++k) {
+    sv.first_token[k] = count;
+    count += sv.nodes[k].tokens_end - sv.nodes[k].tokens_begin;
+  }
+  sv.first_token[sv.nodes.size()] = count;
+  sv.text_height.assign(sv.nodes.size(), 0);
+  std::vector<uint32_t> parent_of(sv.nodes.size(), 0);
+  {
+    std::vector<uint32_t> stack;
+    for (uint32_t k = 0; k < sv.nodes.size(); ++k) {
+      while (!stack.empty() && sv.nodes[stack.back()].end <= k) stack.pop_back();
+      parent_of[k] = stack.empty() ? 0 : stack.back();
+      stack.push_back(k);
+    }
+  }
+  for (size_t k = sv.nodes.size(); k-- > 1;) {
+    uint8_t& up = sv.text_height[parent_of[k]];
+    const uint8_t mine = sv.text_height[k];
+    if (up == kNotText) continue;
+    if (mine == kNotText || !is_text_byte(sv.nodes[k].byte)) {
+      up = kNotText;
+    } else {
+      up = std::max<uint8_t>(up, static_cast<uint8_t>(std::min(254, mine + 1)));
+    }
+  }
+  sv.text_chars = text_chars_below(sv.nodes, parent_of);
+  // Whole-token text: decode every path from the root (parents come before children).
+  {
+    std::vector<uint8_t> need(sv.nodes.size(), kBoundary);
+    std::vector<int32_t> chars(sv.nodes.size(), 0);
+    sv.token_text_chars.assign(static_cast<size_t>(n), 0);
+    sv.nontext_below.assign(sv.nodes.size(), 0);
+    for (size_t k = 1; k < sv.nodes.size(); ++k) {
+      const uint32_t p = parent_of[k];
+      need[k] = need[p] == kIllFormed ? kIllFormed : utf8_next(need[p], sv.nodes[k].byte);
+      chars[k] = chars[p] + (need[k] == kBoundary ? 1 : 0);
+      const bool text = need[k] == kBoundary && chars[k] <= 254;
+      for (uint32_t t = sv.nodes[k].tokens_begin; t < sv.nodes[k].tokens_end; ++t) {
+        if (text) sv.token_text_chars[static_cast<size_t>(sv.trie_tokens[t])] = static_cast<uint8_t>(chars[k]);
+      }
+      if (!text && sv.nodes[k].tokens_begin != sv.nodes[k].tokens_end) sv.nontext_below[k] = 1;
+    }
+    for (size_t k = sv.nodes.size(); k-- > 1;) sv.nontext_below[parent_of[k]] |= sv.nontext_below[k];
+  }
+  sv.by_length = sv.ids;
+  std::stable_sort(sv.by_length.begin(), sv.by_length.end(), [&](int32_t x, int32_t y) {
+    return vocab.token_bytes(x).size() > vocab.token_bytes(y).size();
+  });
+  sv.by_length_bytes.reserve(sv.by_length.size());
+  for (int32_t id : sv.by_length) sv.by_length_bytes.push_back(static_cast<int32_t>(vocab.token_bytes(id).size()));
   return sv;
+}
+
+std::span<const int32_t> SortedVocab::at_least(int32_t n) const {
+  // by_length_bytes is descending: the tokens of at least n bytes come first.
+  const auto end = std::partition_point(by_length_bytes.begin(), by_length_bytes.end(), [n](int32_t len) { return len >= n; });
+  return {by_length.data(), static_cast<size_t>(end - by_length_bytes.begin())};
 }
 
 }  // namespace stencil::engine

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -22,12 +23,39 @@ struct TrieNode {
   uint32_t tokens_end;
 };
 
+// Printable ASCII other than `"` and `\`: the bytes a JSON string body (and
+// most text classes of patterns and grammars) takes one for one. Whole trie
+// subtrees made of these bytes are classified at once by the mask cache when
+// a state reads them uniformly (see MaskCache, "text runs").
+inline bool is_text_byte(uint8_t c) { return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\'; }
+inline constexpr uint8_t kNotText = 0xff;
+
 struct SortedVocab {
   std::vector<int32_t> ids;          // ordinary tokens with non-empty bytes, sorted by bytes
   std::vector<int32_t> rank;         // (vocab size,) position of a token in `ids`, -1 if not there
   std::vector<TrieNode> nodes;       // preorder trie of `ids`
   std::vector<int32_t> trie_tokens;  // token ids grouped by node (same order as `ids`)
+  // (nodes + 1,) tokens ending at nodes before node k: the subtree of node k holds
+  // trie_tokens[first_token[k], first_token[nodes[k].end]).
+  std::vector<uint32_t> first_token;
+  // (nodes,) how deep the subtree below node k goes (0 for a leaf) when every byte
+  // below k is a text byte (is_text_byte), else kNotText. Capped at 254.
+  std::vector<uint8_t> text_height;
+  // (nodes,) the most UTF-8 characters below node k when what every token has
+  // below k is a sequence of whole, well-formed characters, none of them an ASCII
+  // byte other than a text byte; else kNotText. Capped at 254. (See text_runs.h.)
+  std::vector<uint8_t> text_chars;
+  // (vocab size,) how many UTF-8 characters a token is made of when it is whole,
+  // well-formed text (as above, from its first byte); 0 for any other token.
+  std::vector<uint8_t> token_text_chars;
+  // (nodes,) some token at or below node k is not text (token_text_chars 0).
+  std::vector<uint8_t> nontext_below;
+  std::vector<int32_t> by_length;    // the same ids, longest first (ties in trie order)
+  std::vector<int32_t> by_length_bytes;  // (ids,) the byte length of by_length[i]
   int32_t max_token_bytes = 0;
+
+  // The tokens of at least n bytes (a prefix of by_length).
+  std::span<const int32_t> at_least(int32_t n) const;
 
   static SortedVocab build(const Vocabulary& vocab);
 };
