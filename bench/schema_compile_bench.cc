@@ -1,6 +1,6 @@
 // schema_compile_bench: compile time of every JSONSchemaBench schema with the Llama-3 vocabulary.
 //
-//   build/bench/schema_compile_bench [--limit N] [--every K] [--subset NAME] [--slowest K] [--trace] [FILE.jsonl]
+//   build/bench/schema_compile_bench [--limit N] [--every K] [--subset NAME] [--slowest K] [--trace] [--errors] [FILE.jsonl]
 //
 // FILE defaults to <build>/data/datasets/jsonschemabench/jsb_dev.jsonl (scripts/prepare-data).
 // Each line's "schema" is compiled once with Compiler::compile_json_schema (default options);
@@ -8,7 +8,8 @@
 // CPU time per compile (all threads: eager mask states are computed on a pool), which a loaded
 // machine does not inflate, and wall time beside it. Prints per subset: compiled / rejected,
 // CPU p50 / p90 / p99 / max, and the slowest schemas overall with their automaton sizes.
-// --trace prints each schema's id to stderr before compiling it (to find one that hangs or crashes).
+// --trace prints each schema's id to stderr before compiling it (to find one that hangs or crashes);
+// --errors prints each rejected schema's id and error message to stderr.
 #include <time.h>
 
 #include <algorithm>
@@ -46,7 +47,7 @@ void print_line(const char* name, int compiled, int rejected, const std::vector<
 int main(int argc, char** argv) {
   std::string file = std::string(STENCIL_DATA_DIR) + "/datasets/jsonschemabench/jsb_dev.jsonl";
   long limit = -1, every = 1, slowest = 15;
-  bool trace = false;
+  bool trace = false, errors = false;
   std::string only_subset;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -60,10 +61,12 @@ int main(int argc, char** argv) {
       slowest = std::atol(argv[++i]);
     } else if (arg == "--trace") {
       trace = true;
+    } else if (arg == "--errors") {
+      errors = true;
     } else if (!arg.empty() && arg[0] != '-') {
       file = arg;
     } else {
-      std::fprintf(stderr, "usage: %s [--limit N] [--every K] [--subset NAME] [--slowest K] [--trace] [FILE.jsonl]\n",
+      std::fprintf(stderr, "usage: %s [--limit N] [--every K] [--subset NAME] [--slowest K] [--trace] [--errors] [FILE.jsonl]\n",
                    argv[0]);
       return 2;
     }
@@ -102,8 +105,9 @@ int main(int argc, char** argv) {
       rows.push_back({j.value("id", std::string("?")), subset, cpu, wall, g.stats().automaton_states,
                       g.stats().scanning_states});
       ++counts[subset].first;
-    } catch (const stencil::Error&) {
+    } catch (const stencil::Error& e) {
       ++counts[subset].second;
+      if (errors) std::fprintf(stderr, "%s %s: %s\n", subset.c_str(), j.value("id", std::string("?")).c_str(), e.what());
     }
   }
   std::map<std::string, std::vector<double>> by_subset;
