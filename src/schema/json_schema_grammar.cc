@@ -24,6 +24,7 @@
 #include <deque>
 #include <map>
 #include <numeric>
+#include <unordered_map>
 
 #include "schema/containers.h"
 #include "schema/grammar_prune.h"
@@ -411,6 +412,21 @@ class Emitter {
     return scalar_;
   }
 
+  // A quoted string value, one rule per distinct body (the grammar is hash-consed,
+  // so equal bodies are one expression): a counted string unrolls into a state
+  // per character, so places that share a body (several `maxLength: 255` fields,
+  // the same pattern twice) share that chain instead of copying it (the
+  // automaton builder calls a big rule used more than once, inlines the rest).
+  ExprId quoted(ExprId body) {
+    auto [it, fresh] = quoted_strings_.try_emplace(body, -1);
+    if (fresh) {
+      const RuleId r = g_.fresh_rule("string");
+      g_.define_rule(r, g_.sequence({g_.literal("\""), body, g_.literal("\"")}));
+      it->second = g_.rule_ref(r);
+    }
+    return it->second;
+  }
+
   ExprId any_string() {
     if (any_string_ < 0) {
       RuleId r = g_.fresh_rule("string");
@@ -630,7 +646,7 @@ class Emitter {
     }
     if (!body) body = string_body(g_, n.min_length, n.max_length, opt_.allow_escapes, 0);
     if (!body) return std::nullopt;
-    return g_.sequence({g_.literal("\""), *body, g_.literal("\"")});
+    return quoted(*body);
   }
 
   // ---- objects ---------------------------------------------------------------------------------
@@ -856,6 +872,7 @@ class Emitter {
   std::deque<Work> work_;
   std::vector<std::pair<std::string, std::string>> errors_;
   RuleId never_rule_ = -1;
+  std::unordered_map<ExprId, ExprId> quoted_strings_;  // string body -> its quoted rule (see quoted())
   ExprId scalar_ = -1;
   ExprId any_string_ = -1;
 };
