@@ -4,15 +4,16 @@
 // same fills: row i at step s takes the allowed non-EOS token of index (i * 7919 + s * 104729) mod
 // count (ids in increasing order), and restarts when only EOS is left. The walk is recorded once
 // (untimed: it pays the first visits of lazily computed states, and its token picking would pollute
-// the caches), then replayed 5 times with each step's fill timed.
+// the caches), then replayed 5 times (--replays N) with each step's fill timed.
 //
-//   batch_fill_bench TOKENIZER SCHEMA [THREADS...]     (default threads: 1 2)
+//   batch_fill_bench TOKENIZER SCHEMA [THREADS...] [--replays N]    (default threads: 1 2; replays: 5)
 //
 // Prints, per thread count, the time of one batch fill in microseconds: min (the machine is shared:
 // the minimum is the code's own cost), p50, mean, p99.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -24,7 +25,7 @@ namespace {
 
 constexpr int kBatch = 64;
 constexpr int kSteps = 200;
-constexpr int kReplays = 5;
+constexpr int kDefaultReplays = 5;
 constexpr int32_t kReset = -1;
 
 struct Batch {
@@ -92,7 +93,7 @@ std::vector<double> replay(const stencil::CompiledGrammar& grammar, stencil::Bat
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: batch_fill_bench TOKENIZER SCHEMA [THREADS...]\n");
+    std::fprintf(stderr, "usage: batch_fill_bench TOKENIZER SCHEMA [THREADS...] [--replays N]\n");
     return 2;
   }
   std::ifstream in(argv[2]);
@@ -101,7 +102,14 @@ int main(int argc, char** argv) {
   stencil::Compiler compiler(stencil::Vocabulary::from_file(argv[1]));
   const stencil::CompiledGrammar grammar = compiler.compile_json_schema(schema.str());
   std::vector<int> thread_counts;
-  for (int a = 3; a < argc; ++a) thread_counts.push_back(std::atoi(argv[a]));
+  int replays = kDefaultReplays;
+  for (int a = 3; a < argc; ++a) {
+    if (std::string(argv[a]) == "--replays" && a + 1 < argc) {
+      replays = std::max(1, std::atoi(argv[++a]));
+    } else {
+      thread_counts.push_back(std::atoi(argv[a]));
+    }
+  }
   if (thread_counts.empty()) thread_counts = {1, 2};
   for (int threads : thread_counts) {
     stencil::BatchFiller filler(threads);
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
       for (int32_t t : chosen) token_sum += t;
     }
     std::vector<double> times;
-    for (int r = 0; r < kReplays; ++r) {
+    for (int r = 0; r < replays; ++r) {
       const std::vector<double> pass = replay(grammar, filler, actions);
       times.insert(times.end(), pass.begin(), pass.end());
     }

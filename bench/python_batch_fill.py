@@ -1,12 +1,15 @@
 """Batched mask fill from Python, the same workload as bench/batch_fill_bench.cc.
 
-64 sequences under one JSON Schema; each step is one stencil.BatchFiller.fill(matchers, bitmask)
-for the whole batch. The walk is the C++ program's (row i at step s takes the allowed non-EOS
-token of index (i * 7919 + s * 104729) mod count), recorded once untimed, then replayed 5 times
-with each fill timed, so the two figures differ only by what the binding adds: the call, the
-argument checks, the GIL release.
+64 sequences under one JSON Schema; each step is one fill call for the whole batch, timed two ways:
+stencil.MatcherBatch.fill_next_token_bitmask(bitmask) (the batch gathered once; line "python
+MatcherBatch") and stencil.BatchFiller.fill(matchers, bitmask) (a list of Matcher objects; line
+"python BatchFiller"). The walk is the C++ program's (row i at step s takes the allowed non-EOS
+token of index (i * 7919 + s * 104729) mod count), recorded once untimed, then replayed REPLAYS
+times (default 5, --replays N) with each fill timed, so the figures differ from the C++ ones only
+by what the binding adds: the call, the argument checks, the GIL release.
 
-    PYTHONPATH=<build>/bindings/python:bindings/python python3 bench/python_batch_fill.py TOKENIZER SCHEMA [THREADS...]
+    PYTHONPATH=<build>/bindings/python:bindings/python python3 bench/python_batch_fill.py \
+        TOKENIZER SCHEMA [THREADS...] [--replays N] [--api batch|filler|both]
 """
 
 from __future__ import annotations
@@ -48,8 +51,25 @@ def record_walk(grammar: stencil.CompiledGrammar, filler: stencil.BatchFiller) -
     return actions
 
 
+def replay_batch(grammar: stencil.CompiledGrammar, threads: int, actions: list[list[int]]) -> list[float]:
+    """Replays the recorded walk on a stencil.MatcherBatch; each step's fill time in microseconds."""
+    batch = stencil.MatcherBatch(grammar, BATCH, threads=threads)
+    bitmask = stencil.allocate_token_bitmask(BATCH, grammar.vocabulary.size)
+    steps = [(np.array(chosen, dtype=np.int32), [i for i, t in enumerate(chosen) if t == RESET]) for chosen in actions]
+    fill = batch.fill_next_token_bitmask
+    times = []
+    for tokens, resets in steps:
+        t0 = time.perf_counter()
+        fill(bitmask)
+        times.append((time.perf_counter() - t0) * 1e6)
+        batch.accept_tokens(tokens)  # RESET (-1) is rejected: those rows restart below
+        for i in resets:
+            batch[i].reset()
+    return times
+
+
 def replay(grammar: stencil.CompiledGrammar, filler: stencil.BatchFiller, actions: list[list[int]]) -> list[float]:
-    """Replays the recorded walk; each step's fill time in microseconds.
+    """Replays the recorded walk on a list of Matchers; each step's fill time in microseconds.
 
     Tokens go in with one stencil.accept_tokens call per step, as a serving loop would: a Python
     loop of 64 accept_token calls runs enough interpreter code between two fills to evict part of
@@ -69,18 +89,43 @@ def replay(grammar: stencil.CompiledGrammar, filler: stencil.BatchFiller, action
     return times
 
 
+def report(label: str, threads: int, times: list[float]) -> None:
+    times = sorted(times)
+    print(f"{label} batch {BATCH}, threads {threads}: batch fill min {times[0]:6.1f} us, "
+          f"p50 {times[len(times) // 2]:6.1f} us, mean {statistics.fmean(times):6.1f} us, "
+          f"p99 {times[len(times) * 99 // 100]:6.1f} us ({len(times)} fills)", flush=True)
+
+
 def main() -> None:
-    if len(sys.argv) < 3:
-        sys.exit("usage: python_batch_fill.py TOKENIZER SCHEMA [THREADS...]")
-    vocab = stencil.Vocabulary.from_file(sys.argv[1])
-    grammar = stencil.Compiler(vocab).compile_json_schema(open(sys.argv[2]).read())
-    for threads in [int(a) for a in sys.argv[3:]] or [1, 2]:
+    args = sys.argv[1:]
+    replays, api = REPLAYS, "both"
+    if "--replays" in args:
+        at = args.index("--replays")
+        replays = int(args[at + 1])
+        del args[at : at + 2]
+    if "--api" in args:
+        at = args.index("--api")
+        api = args[at + 1]
+        del args[at : at + 2]
+    if len(args) < 2 or api not in ("batch", "filler", "both"):
+        sys.exit("usage: python_batch_fill.py TOKENIZER SCHEMA [THREADS...] [--replays N] [--api batch|filler|both]")
+    vocab = stencil.Vocabulary.from_file(args[0])
+    grammar = stencil.Compiler(vocab).compile_json_schema(open(args[1]).read())
+    for threads in [int(a) for a in args[2:]] or [1, 2]:
         filler = stencil.BatchFiller(threads)
         actions = record_walk(grammar, filler)  # pays first visits too
-        times = sorted(t for _ in range(REPLAYS) for t in replay(grammar, filler, actions))
-        print(f"python batch {BATCH}, threads {threads}: batch fill min {times[0]:6.1f} us, "
-              f"p50 {times[len(times) // 2]:6.1f} us, mean {statistics.fmean(times):6.1f} us, "
-              f"p99 {times[len(times) * 99 // 100]:6.1f} us ({len(times)} fills)")
+        # Replays alternate between the two APIs, so that both see the same load on a shared machine.
+        batch_times: list[float] = []
+        filler_times: list[float] = []
+        for _ in range(replays):
+            if api in ("batch", "both"):
+                batch_times += replay_batch(grammar, threads, actions)
+            if api in ("filler", "both"):
+                filler_times += replay(grammar, filler, actions)
+        if batch_times:
+            report("python MatcherBatch", threads, batch_times)
+        if filler_times:
+            report("python BatchFiller ", threads, filler_times)
         print(f"python walk token sum {sum(sum(chosen) for chosen in actions)}")  # the C++ program's, if the same walk
 
 if __name__ == "__main__":

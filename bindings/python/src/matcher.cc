@@ -14,6 +14,8 @@
 
 namespace stencil::python {
 
+int32_t words_of(const Matcher& m) { return bitmask_words(m.grammar().vocabulary().size()); }
+
 py::array bitmask_array(py::handle obj) {
   py::array array = py::isinstance<py::array>(obj)
                         ? py::reinterpret_borrow<py::array>(obj)
@@ -52,8 +54,6 @@ std::span<uint32_t> bitmask_row(py::array& array, int64_t index, int32_t min_wor
 
 namespace {
 
-int32_t words_of(const Matcher& m) { return bitmask_words(m.grammar().vocabulary().size()); }
-
 std::string bytes_arg(py::handle text) {
   if (py::isinstance<py::bytes>(text) || py::isinstance<py::str>(text)) return text.cast<std::string>();
   throw py::type_error("expected str (encoded as UTF-8) or bytes, got " +
@@ -67,11 +67,8 @@ struct PyBatchFiller {
   int32_t threads;
 };
 
-// The matchers of a batch call as C++ pointers. `items` (a tuple of them, the same object when
-// given a tuple) keeps each matcher alive while the GIL is released, when another thread could
-// drop a list's last reference to one. One caster serves every item: it looks the Matcher type up
-// once, and loading an exact stencil.Matcher is then a type comparison (py::cast per item would
-// repeat the lookup, the larger part of a 64-row call's own cost).
+}  // namespace
+
 std::vector<Matcher*> matcher_pointers(py::handle matchers, py::tuple& items) {
   items = py::reinterpret_steal<py::tuple>(PySequence_Tuple(matchers.ptr()));
   if (!items) throw py::error_already_set();
@@ -88,8 +85,6 @@ std::vector<Matcher*> matcher_pointers(py::handle matchers, py::tuple& items) {
   }
   return ptrs;
 }
-
-}  // namespace
 
 void bind_matcher(py::module_& m) {
   py::class_<Matcher>(m, "Matcher", R"doc(

@@ -8,5 +8,6 @@ PYBIND11_MODULE(_core, m) {
   stencil::python::bind_vocabulary(m);
   stencil::python::bind_compiler(m);
   stencil::python::bind_matcher(m);
+  stencil::python::bind_matcher_batch(m);
   stencil::python::bind_runtime(m);
 }

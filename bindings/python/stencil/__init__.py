@@ -9,7 +9,7 @@
     stencil.apply_token_bitmask_inplace(logits, bitmask)   # numpy or torch
     matcher.accept_token(token)
 
-The classes Vocabulary, Compiler, CompiledGrammar, Matcher, BatchFiller and Tokenizer come from
+The classes Vocabulary, Compiler, CompiledGrammar, Matcher, MatcherBatch, BatchFiller and Tokenizer come from
 the C++ extension (stencil._core); exceptions, the Hugging Face adapters, tensor handling and the
 Pythonic Model are the Python modules beside this file.
 """
@@ -38,6 +38,7 @@ from ._core import (  # noqa: E402
     Compiler,
     GenerateResult,
     Matcher,
+    MatcherBatch,
     Tokenizer,
     Vocabulary,
     accept_tokens,
@@ -62,6 +63,7 @@ __all__ = [
     "LimitError",
     "LogitsProcessor",
     "Matcher",
+    "MatcherBatch",
     "Model",
     "ModelError",
     "SchemaError",

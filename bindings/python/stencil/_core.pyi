@@ -137,6 +137,30 @@ class BatchFiller:
     @property
     def threads(self) -> int: ...
 
+class MatcherBatch:
+    """The matchers of a batch, gathered once: one call fills every row's mask, one accepts every row's token.
+
+    Built from grammars it owns its rows (``batch[i]`` is a Matcher valid while the batch lives);
+    ``from_matchers`` refers to existing Matcher objects. Fills and accepts on one batch take turns.
+    """
+
+    def __init__(self, grammars: CompiledGrammar | Sequence[CompiledGrammar], batch_size: Optional[int] = None, *,
+                 threads: int = 0, max_rollback_tokens: int = 16) -> None:
+        """``batch_size`` matchers of one grammar, or one per grammar of a sequence."""
+    @staticmethod
+    def from_matchers(matchers: Sequence[Matcher], *, threads: int = 0) -> MatcherBatch:
+        """A batch over existing matchers (kept alive; their states are shared with the batch)."""
+    def fill_next_token_bitmask(self, bitmask: np.ndarray | Any) -> None:
+        """Row i of the (batch, words) C-contiguous int32 bitmask becomes batch[i]'s mask (GIL released)."""
+    def accept_tokens(self, tokens: Sequence[int] | np.ndarray) -> np.ndarray:
+        """batch[i].accept_token(tokens[i]) for every row; the results as a bool array."""
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> Matcher: ...
+    @property
+    def words(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+
 class Tokenizer:
     """Text -> token ids and back for the bundled runtime. Immutable; thread-safe."""
 

@@ -146,9 +146,9 @@ class LogitsProcessor:
     def __init__(self, grammar: _core.CompiledGrammar | Sequence[_core.CompiledGrammar], *, threads: int = 0) -> None:
         self._grammars = grammar
         self._threads = threads
-        self._matchers: list[_core.Matcher] | None = None
+        self._batch: _core.MatcherBatch | None = None  # the rows' matchers, gathered once
+        self._matchers: list[_core.Matcher] | None = None  # the same matchers, as Python objects
         self._bitmask: np.ndarray | None = None
-        self._filler: _core.BatchFiller | None = None
         self._seen: int = 0
 
     @property
@@ -158,6 +158,7 @@ class LogitsProcessor:
 
     def reset(self) -> None:
         """Forgets the batch: the next call starts new sequences."""
+        self._batch = None
         self._matchers = None
         self._seen = 0
 
@@ -168,11 +169,11 @@ class LogitsProcessor:
             grammars = list(self._grammars)
             if len(grammars) != batch:
                 raise ArgumentError(f"LogitsProcessor has {len(grammars)} grammars for a batch of {batch}")
-        self._matchers = [_core.Matcher(g) for g in grammars]
+        # One row: no thread pool to start (threads=1 fills on the calling thread).
+        self._batch = _core.MatcherBatch(grammars, threads=self._threads if batch > 1 else 1)
+        self._matchers = list(self._batch)
         vocab_size = max(g.vocabulary.size for g in grammars)
         self._bitmask = allocate_token_bitmask(batch, vocab_size)
-        if batch > 1:
-            self._filler = _core.BatchFiller(self._threads)
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         shape = tuple(input_ids.shape)
@@ -188,15 +189,13 @@ class LogitsProcessor:
         else:
             last = np.asarray(input_ids[:, -1].tolist(), dtype=np.int32)
             # One call for the batch; a row that finished earlier rejects its padding, which is fine.
-            accepted = _core.accept_tokens(self._matchers, last)
+            assert self._batch is not None
+            accepted = self._batch.accept_tokens(last)
             for row in np.flatnonzero(~accepted).tolist():
                 if not self._matchers[row].is_terminated():
                     raise ArgumentError(f"row {row}: token {int(last[row])} is not allowed by the grammar here")
         self._seen = length
-        assert self._matchers is not None and self._bitmask is not None
-        if self._filler is not None:
-            self._filler.fill(self._matchers, self._bitmask)
-        else:
-            self._matchers[0].fill_next_token_bitmask(self._bitmask, 0)
+        assert self._batch is not None and self._bitmask is not None
+        self._batch.fill_next_token_bitmask(self._bitmask)
         apply_token_bitmask_inplace(scores, self._bitmask)
         return scores

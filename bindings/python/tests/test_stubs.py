@@ -119,8 +119,8 @@ def test_the_package_is_typed_and_documented():
     assert Path(stencil.__file__).with_name("py.typed").exists()
     for name in stencil.__all__:
         assert doc_text(getattr(stencil, name)), f"stencil.{name} has no docstring"
-    classes = [stencil.Compiler, stencil.CompiledGrammar, stencil.Matcher, stencil.BatchFiller, stencil.Vocabulary,
-               stencil.Tokenizer, stencil.Model, stencil.LogitsProcessor, _core.Model]
+    classes = [stencil.Compiler, stencil.CompiledGrammar, stencil.Matcher, stencil.MatcherBatch, stencil.BatchFiller,
+               stencil.Vocabulary, stencil.Tokenizer, stencil.Model, stencil.LogitsProcessor, _core.Model]
     for cls in classes:
         for name, member in vars(cls).items():
             if name.startswith("_") or isinstance(member, property):
