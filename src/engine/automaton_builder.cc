@@ -13,11 +13,11 @@
 //    check, and the left-recursion check (the Matcher expands calls top-down,
 //    so a rule that can call itself without consuming a byte would loop).
 #include <algorithm>
-#include <deque>
 #include <map>
 #include <unordered_map>
 
 #include "engine/automaton.h"
+#include "engine/set_index.h"
 #include "engine/utf8_ranges.h"
 #include "stencil/errors.h"
 
@@ -36,15 +36,6 @@ constexpr int64_t kInlineAlwaysStates = 256;
 // Recursive rules are inlined (see decide_recursive_inlining) up to this size.
 constexpr int64_t kInlineRecursiveStates = 256;
 constexpr int64_t kEstimateCap = int64_t{1} << 40;
-
-// Hash of an int vector (state sets, state signatures) for unordered_map keys.
-struct VectorHash {
-  size_t operator()(const std::vector<int32_t>& v) const noexcept {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ v.size();
-    for (int32_t x : v) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001B3ull;
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-};
 
 int64_t capped_add(int64_t a, int64_t b) { return std::min(kEstimateCap, a + b); }
 int64_t capped_mul(int64_t a, int64_t b) { return b != 0 && a > kEstimateCap / b ? kEstimateCap : a * b; }
@@ -490,10 +481,17 @@ class Determiniser {
 
   // Returns the global index of the start state.
   int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges) {
-    const int32_t start = intern_targets({nfa_.start});
+    index_.clear();
+    by_targets_.clear();
+    pending_.clear();
+    const int32_t seed[1] = {nfa_.start};
+    const int32_t start = intern_targets(seed);
     for (size_t next = 0; next < pending_.size(); ++next) {
       const int32_t global = first_global_ + static_cast<int32_t>(next);
-      expand(global, pending_[next], byte_edges, call_edges);  // a deque: interning more keeps this reference
+      // Copied: interning more sets while expanding may move the index's arena.
+      const std::span<const int32_t> set = index_.set(pending_[next]);
+      members_.assign(set.begin(), set.end());
+      expand(global, members_, byte_edges, call_edges);
     }
     return start;
   }
@@ -501,15 +499,15 @@ class Determiniser {
  private:
   // The DFA state of the epsilon closure of `targets` (sorted, unique). Many DFA states step to the
   // same target set, so sets are looked up before their closure is computed.
-  int32_t intern_targets(const std::vector<int32_t>& targets) {
-    if (auto it = by_targets_.find(targets); it != by_targets_.end()) return it->second;
+  int32_t intern_targets(std::span<const int32_t> targets) {
+    if (const int32_t known = by_targets_.find(targets); known >= 0) return known;
     closure(targets, closure_);
     const int32_t id = intern(closure_);
-    by_targets_.emplace(targets, id);
+    by_targets_.insert(targets, id);
     return id;
   }
 
-  void closure(const std::vector<int32_t>& seeds, std::vector<int32_t>& result) {
+  void closure(std::span<const int32_t> seeds, std::vector<int32_t>& result) {
     if (mark_.size() < nfa_.states.size()) mark_.assign(nfa_.states.size(), 0);
     ++generation_;
     stack_.assign(seeds.begin(), seeds.end());
@@ -528,8 +526,7 @@ class Determiniser {
   }
 
   int32_t intern(const std::vector<int32_t>& set) {
-    auto it = index_.find(set);
-    if (it != index_.end()) return it->second;
+    if (const int32_t known = index_.find(set); known >= 0) return known;
     if (pending_.empty()) first_global_ = static_cast<int32_t>(out_.states.size());
     if (static_cast<int64_t>(out_.states.size()) >= limits_.max_automaton_states) {
       throw LimitError("the grammar needs more than max_automaton_states (" +
@@ -538,8 +535,7 @@ class Determiniser {
     const int32_t global = static_cast<int32_t>(out_.states.size());
     bool is_final = std::binary_search(set.begin(), set.end(), nfa_.final);
     out_.states.push_back(AutomatonState{rule_, 0, 0, 0, 0, is_final, kInfiniteBytes});
-    index_.emplace(set, global);
-    pending_.push_back(set);
+    pending_.push_back(index_.insert(set, global));
     return global;
   }
 
@@ -582,16 +578,24 @@ class Determiniser {
         prev_state = target;
       }
     }
-    // Calls: one edge per called rule.
-    std::map<int32_t, std::vector<int32_t>> by_rule;
+    // Calls: one edge per called rule, to the set of its return points.
+    calls_.clear();
     for (int32_t s : members) {
-      for (const CallEdge& c : nfa_.states[s].calls) by_rule[c.rule].push_back(c.target);
+      for (const CallEdge& c : nfa_.states[s].calls) calls_.push_back(c);
     }
     std::vector<CallEdge> dfa_calls;
-    for (auto& [rule, targets] : by_rule) {
-      std::sort(targets.begin(), targets.end());
-      targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-      dfa_calls.push_back({rule, intern_targets(targets)});
+    if (!calls_.empty()) {
+      std::sort(calls_.begin(), calls_.end(),
+                [](const CallEdge& x, const CallEdge& y) { return x.rule != y.rule ? x.rule < y.rule : x.target < y.target; });
+      for (size_t i = 0; i < calls_.size();) {
+        size_t j = i;
+        call_targets_.clear();
+        for (; j < calls_.size() && calls_[j].rule == calls_[i].rule; ++j) {
+          if (call_targets_.empty() || call_targets_.back() != calls_[j].target) call_targets_.push_back(calls_[j].target);
+        }
+        dfa_calls.push_back({calls_[i].rule, intern_targets(call_targets_)});
+        i = j;
+      }
     }
     if (byte_edges.size() <= static_cast<size_t>(global)) {
       byte_edges.resize(global + 1);
@@ -605,15 +609,16 @@ class Determiniser {
   int32_t rule_;
   Automaton& out_;
   const CompileLimits& limits_;
-  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> index_;       // closed set -> DFA state
-  std::unordered_map<std::vector<int32_t>, int32_t, VectorHash> by_targets_;  // step targets -> DFA state
-  std::deque<std::vector<int32_t>> pending_;
+  SetIndex index_;                // closed set -> DFA state
+  SetIndex by_targets_;           // step targets -> DFA state
+  std::vector<int32_t> pending_;  // (DFA states of this rule,) the id of the state's set in index_
   int32_t first_global_ = 0;
   std::vector<int32_t> mark_;
   int32_t generation_ = 0;
   // Scratch, reused across states.
-  std::vector<int32_t> stack_, closure_, cuts_;
+  std::vector<int32_t> stack_, closure_, cuts_, members_, call_targets_;
   std::vector<ByteEdge> edges_;
+  std::vector<CallEdge> calls_;
   std::vector<std::vector<int32_t>> piece_targets_;
 };
 
@@ -703,9 +708,12 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
   int64_t work = 0;
   const int64_t budget = kMinimiseWorkPerState * static_cast<int64_t>(n) + 1024;
   std::vector<int32_t> sig, changed, arena;
-  std::vector<uint32_t> sig_begin, sorted;
+  std::vector<uint32_t> sig_begin;
+  std::vector<uint64_t> sig_hash;
+  std::vector<int32_t> leader;
   std::vector<std::pair<int32_t, int32_t>> by_class;  // (class, state) of this round's dirty states
-  std::vector<int32_t> group_of, group_size;
+  std::vector<int32_t> group_of, group_size, group_start, class_count;
+  std::vector<std::pair<int32_t, int32_t>> by_class_sorted;
   std::vector<int32_t> members, order;
   auto move_to = [&](int32_t state, int32_t p) {
     const int32_t other = elems[static_cast<size_t>(p)];
@@ -719,7 +727,18 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
     by_class.clear();
     for (int32_t s : worklist) by_class.emplace_back(cls[static_cast<size_t>(s)], s);
     worklist.clear();
-    std::sort(by_class.begin(), by_class.end());
+    // By class (within a class in worklist order, which is deterministic): a counting sort, as
+    // the first round holds every state.
+    if (by_class.size() > 64) {
+      class_count.assign(begin.size() + 1, 0);
+      for (const auto& [c, st] : by_class) ++class_count[static_cast<size_t>(c) + 1];
+      for (size_t c = 1; c < class_count.size(); ++c) class_count[c] += class_count[c - 1];
+      by_class_sorted.resize(by_class.size());
+      for (const auto& e : by_class) by_class_sorted[static_cast<size_t>(class_count[static_cast<size_t>(e.first)]++)] = e;
+      by_class.swap(by_class_sorted);
+    } else {
+      std::sort(by_class.begin(), by_class.end());
+    }
     changed.clear();
     for (size_t i = 0; i < by_class.size();) {
       const int32_t c = by_class[i].first;
@@ -735,7 +754,7 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
       // Dirty members to the tail of the class; the clean head shares one signature.
       const int32_t clean = size - static_cast<int32_t>(members.size());
       for (size_t k = 0; k < members.size(); ++k) move_to(members[k], end[static_cast<size_t>(c)] - 1 - static_cast<int32_t>(k));
-      // Group by signature: the signatures go into one arena and are sorted (no per-state allocation).
+      // Signatures go into one arena (no per-state allocation).
       // Entry k < members.size() is member k; the last entry, with clean members, is their representative.
       const size_t entries = members.size() + (clean > 0 ? 1 : 0);
       arena.clear();
@@ -747,20 +766,35 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
         arena.insert(arena.end(), sig.begin(), sig.end());
         sig_begin[k + 1] = static_cast<uint32_t>(arena.size());
       }
-      auto sig_less = [&](uint32_t x, uint32_t y) {
-        return std::lexicographical_compare(arena.begin() + sig_begin[x], arena.begin() + sig_begin[x + 1],
-                                            arena.begin() + sig_begin[y], arena.begin() + sig_begin[y + 1]);
+      // Group equal signatures: hash them into an open-addressing table of group leaders and
+      // compare in full only against a leader (sorting them cost a third of a small compile).
+      auto same_sig = [&](size_t x, size_t y) {
+        return std::equal(arena.begin() + sig_begin[x], arena.begin() + sig_begin[x + 1], arena.begin() + sig_begin[y],
+                          arena.begin() + sig_begin[y + 1]);
       };
-      sorted.resize(entries);
-      for (size_t k = 0; k < entries; ++k) sorted[k] = static_cast<uint32_t>(k);
-      std::sort(sorted.begin(), sorted.end(), sig_less);
+      size_t table_size = 16;
+      while (table_size < entries * 2) table_size *= 2;
+      leader.assign(table_size, -1);
+      sig_hash.resize(entries);
       group_of.assign(entries, 0);
       group_size.clear();
       for (size_t k = 0; k < entries; ++k) {
-        if (k == 0 || sig_less(sorted[k - 1], sorted[k])) group_size.push_back(0);
-        const auto g = static_cast<int32_t>(group_size.size() - 1);
-        group_of[sorted[k]] = g;
-        group_size[static_cast<size_t>(g)] += sorted[k] < members.size() ? 1 : clean;
+        uint64_t h = 0x9E3779B97F4A7C15ull;
+        for (uint32_t i = sig_begin[k]; i < sig_begin[k + 1]; ++i) h = (h ^ static_cast<uint32_t>(arena[i])) * 0x100000001B3ull;
+        h ^= h >> 29;
+        sig_hash[k] = h;
+        size_t slot = static_cast<size_t>(h) & (table_size - 1);
+        while (leader[slot] >= 0 && !(sig_hash[static_cast<size_t>(leader[slot])] == h && same_sig(static_cast<size_t>(leader[slot]), k))) {
+          slot = (slot + 1) & (table_size - 1);
+        }
+        if (leader[slot] < 0) {
+          leader[slot] = static_cast<int32_t>(k);
+          group_size.push_back(0);
+          group_of[k] = static_cast<int32_t>(group_size.size() - 1);
+        } else {
+          group_of[k] = group_of[static_cast<size_t>(leader[slot])];
+        }
+        group_size[static_cast<size_t>(group_of[k])] += k < members.size() ? 1 : clean;
       }
       if (group_size.size() == 1) continue;
       // The group that keeps class c: the clean one, or the largest when all are dirty.
@@ -771,13 +805,13 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
         }
       }
       // Lay the dirty tail out group by group: the kept group first, then one new class per group.
+      // (a stable counting sort by group, the kept group as group -1)
+      group_start.assign(group_size.size() + 2, 0);
+      auto key = [&](size_t k) { return group_of[k] == keep ? 0 : group_of[k] + 1; };
+      for (size_t k = 0; k < members.size(); ++k) ++group_start[static_cast<size_t>(key(k)) + 1];
+      for (size_t g = 1; g < group_start.size(); ++g) group_start[g] += group_start[g - 1];
       order.resize(members.size());
-      for (size_t k = 0; k < members.size(); ++k) order[k] = static_cast<int32_t>(k);
-      std::stable_sort(order.begin(), order.end(), [&](int32_t x, int32_t y) {
-        const int32_t gx = group_of[static_cast<size_t>(x)] == keep ? -1 : group_of[static_cast<size_t>(x)];
-        const int32_t gy = group_of[static_cast<size_t>(y)] == keep ? -1 : group_of[static_cast<size_t>(y)];
-        return gx < gy;
-      });
+      for (size_t k = 0; k < members.size(); ++k) order[static_cast<size_t>(group_start[static_cast<size_t>(key(k))]++)] = static_cast<int32_t>(k);
       int32_t p = begin[static_cast<size_t>(c)] + clean;
       for (int32_t k : order) move_to(members[static_cast<size_t>(k)], p++);
       p = begin[static_cast<size_t>(c)] + clean;
