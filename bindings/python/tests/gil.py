@@ -35,3 +35,24 @@ def longest_stall(fn: Callable[[], Any]) -> tuple[float, float]:
     stop.set()
     ticker.join()
     return duration, max(gaps, default=duration)
+
+
+def slow_first_visits(compiler, rows: int):
+    """A grammar whose first masks are slow to compute, and the prefix that puts row i in its own state.
+
+    Each row loops in a character class of its own (letters, space and digits, one letter and one
+    digit left out), so no two states share mask work and none is a uniform text run: every first
+    fill walks much of the vocabulary (about a millisecond each with Llama-3, on the reference machine).
+    """
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    alternatives, rules = [], []
+    for i in range(rows):
+        chars = letters.replace(letters[i % 26], "") + " " + "0123456789".replace(str(i // 26 % 10), "")
+        alternatives.append(f'"k{i}:" r{i}')
+        rules.append(f'r{i} ::= [{chars}]* "."')
+    grammar = compiler.compile_grammar("root ::= " + " | ".join(alternatives) + "\n" + "\n".join(rules) + "\n")
+    return grammar, [f"k{i}:" for i in range(rows)]
+
+
+# A schema whose compile is long on any machine: a 5,000-character string unrolls into ~100,000 states.
+SLOW_COMPILE_SCHEMA = {"type": "string", "maxLength": 5000}
