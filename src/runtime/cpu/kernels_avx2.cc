@@ -106,10 +106,11 @@ void gemm_q8_0(const void* w, size_t wrb, const void* x, size_t xrb, float* y, s
     const auto* w1 = reinterpret_cast<const BlockQ8_0*>(wbase + (r + 1) * wrb);
     const auto* w2 = reinterpret_cast<const BlockQ8_0*>(wbase + (r + 2) * wrb);
     const auto* w3 = reinterpret_cast<const BlockQ8_0*>(wbase + (r + 3) * wrb);
-    // The four rows are one contiguous region; the next group follows it. Prefetch that group while
-    // this one is computed (decode is memory-bound: the hardware prefetcher alone leaves gaps).
-    const char* next = wbase + (r + 4) * wrb;
-    const bool prefetch = r + 8 <= nr;
+    // The four rows are one contiguous region; later groups follow it. Prefetch the group
+    // kPrefetchAheadRows ahead while this one is computed (decode is memory-bound: the hardware
+    // prefetcher alone leaves gaps).
+    const char* next = wbase + (r + kPrefetchAheadRows) * wrb;
+    const bool prefetch = r + kPrefetchAheadRows + 4 <= nr;
     for (int t = 0; t < nt; ++t) {
       const auto* xb = reinterpret_cast<const BlockQ8_0*>(static_cast<const char*>(x) + t * xrb);
       __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
