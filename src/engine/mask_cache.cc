@@ -325,10 +325,14 @@ MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabu
 }
 
 MaskCache::~MaskCache() {
+  // Shared entries are owned by the state that computed them: find every owner before deleting
+  // any (a state sharing an entry reads its owner field).
+  std::vector<const StateMask*> owned;
   for (size_t s = 0; s < a_.states.size(); ++s) {
     const StateMask* e = entries_[s].load(std::memory_order_acquire);
-    if (e != nullptr && e->owner == static_cast<int32_t>(s)) delete e;
+    if (e != nullptr && e->owner == static_cast<int32_t>(s)) owned.push_back(e);
   }
+  for (const StateMask* e : owned) delete e;
 }
 
 void MaskCache::precompute_all(int32_t threads) {
