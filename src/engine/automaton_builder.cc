@@ -779,9 +779,7 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
       group_of.assign(entries, 0);
       group_size.clear();
       for (size_t k = 0; k < entries; ++k) {
-        uint64_t h = 0x9E3779B97F4A7C15ull;
-        for (uint32_t i = sig_begin[k]; i < sig_begin[k + 1]; ++i) h = (h ^ static_cast<uint32_t>(arena[i])) * 0x100000001B3ull;
-        h ^= h >> 29;
+        const uint64_t h = hash_ids(std::span<const int32_t>(arena.data() + sig_begin[k], sig_begin[k + 1] - sig_begin[k]));
         sig_hash[k] = h;
         size_t slot = static_cast<size_t>(h) & (table_size - 1);
         while (leader[slot] >= 0 && !(sig_hash[static_cast<size_t>(leader[slot])] == h && same_sig(static_cast<size_t>(leader[slot]), k))) {

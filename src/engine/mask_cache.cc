@@ -1,5 +1,7 @@
-// Building the per-state token mask cache (see mask_cache.h): one trie-order
-// walk of the vocabulary per scanning state, states spread over threads.
+// Building the per-state token mask cache (see mask_cache.h): per scanning state,
+// a shared or derived entry when an alike state is already computed, else one
+// trie-order walk of the vocabulary (text tokens of text runs classified by
+// count, see text_runs.h); eager states spread over threads.
 #include "engine/mask_cache.h"
 
 #include <algorithm>
@@ -490,9 +492,8 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
   } else {
     std::vector<int32_t> ids = short_only(base.accepted);
     ids.insert(ids.end(), accepted.begin(), accepted.end());
-    store_accepted(*entry, std::move(ids), words_);
+    store_accepted(*entry, ids, words_);
   }
-  std::vector<int32_t> long_uncertain = uncertain;
   entry->uncertain = short_only(base.uncertain);
   entry->uncertain.insert(entry->uncertain.end(), uncertain.begin(), uncertain.end());
   std::inplace_merge(entry->uncertain.begin(), entry->uncertain.end() - static_cast<std::ptrdiff_t>(uncertain.size()),
@@ -505,7 +506,7 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
     } else {
       // The short tokens keep their classes under every parent; the long ones are walked again.
       std::vector<ParentRefinement> fresh;
-      refine(state, long_uncertain, fresh);
+      refine(state, uncertain, fresh);  // `uncertain` holds the long ones only
       for (size_t k = 0; k < base.refinements.size(); ++k) {
         const ParentRefinement& old = base.refinements[k];
         ParentRefinement ref{old.parent_state, short_only(old.accepted), short_only(old.uncertain)};

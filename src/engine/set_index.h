@@ -11,6 +11,13 @@
 
 namespace stencil::engine {
 
+// A hash of a list of ids (state sets, state signatures).
+inline uint64_t hash_ids(std::span<const int32_t> ids) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ ids.size();
+  for (int32_t x : ids) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001B3ull;
+  return h ^ (h >> 29);
+}
+
 class SetIndex {
  public:
   void clear() {
@@ -56,11 +63,7 @@ class SetIndex {
     int32_t value;
   };
 
-  static uint64_t hash(std::span<const int32_t> set) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ set.size();
-    for (int32_t x : set) h = (h ^ static_cast<uint32_t>(x)) * 0x100000001B3ull;
-    return h ^ (h >> 29);
-  }
+  static uint64_t hash(std::span<const int32_t> set) { return hash_ids(set); }
   bool equal(const Entry& e, std::span<const int32_t> set) const {
     if (e.size != set.size()) return false;
     const int32_t* p = arena_.data() + e.begin;
