@@ -41,6 +41,25 @@ struct AutomatonState {
   uint32_t call_begin, call_end;  // slice of Automaton::call_edges
   bool is_final;                  // the rule may end here (then the caller continues)
   int32_t min_bytes_to_end;       // fewest bytes from here to the end of this rule (kInfiniteBytes: never)
+  int32_t loop = -1;              // the CountedLoop this state belongs to, or -1
+};
+
+// A long optional repetition X{0,n} kept as one copy of X plus a counter,
+// instead of n copies. Its states (the boundary, where an iteration may start
+// or the repetition may end, and the states inside X) form a cycle; a stack
+// node in the loop carries the iterations completed so far. Every byte step
+// from a loop state into `boundary` completes one; the `limit`-th goes to
+// `overflow` instead, the start of the last `slack` iterations unrolled, so the
+// whole reads at most limit + slack iterations, exactly as the grammar says.
+//
+// Why the cache needs no counter: limit and slack both exceed the longest
+// token (in bytes, so in iterations), so no token read from a loop state can
+// tell the cycle from the real loop-then-tail: the loop states' token masks are
+// those of the plain cycle, whatever the count.
+struct CountedLoop {
+  int32_t boundary;  // the state between iterations (exits allowed)
+  int32_t limit;     // iterations after which the run continues at `overflow` (> the longest token)
+  int32_t overflow;  // start of the unrolled tail X{0,slack}
 };
 
 struct Automaton {
@@ -55,6 +74,7 @@ struct Automaton {
   // mask-cache precomputation to look past the end of a rule in any context.
   std::vector<uint32_t> return_begin;  // (rules + 1,)
   std::vector<int32_t> returns;
+  std::vector<CountedLoop> loops;  // see CountedLoop; states[s].loop indexes it
 
   bool has_bytes(int32_t s) const { return states[s].byte_begin != states[s].byte_end; }
   bool has_calls(int32_t s) const { return states[s].call_begin != states[s].call_end; }
@@ -73,8 +93,10 @@ struct Automaton {
 
 // Builds the automaton. Throws GrammarError for undefined rules, left recursion
 // the engine can't take (naming the cycle) and grammars that accept nothing;
-// LimitError when limits.max_automaton_states is exceeded.
-Automaton build_automaton(const grammar::Grammar& grammar, const CompileLimits& limits);
+// LimitError when limits.max_automaton_states is exceeded. `longest_token` is
+// the vocabulary's longest token in bytes: optional repetitions longer than
+// about twice that become CountedLoops (0: never).
+Automaton build_automaton(const grammar::Grammar& grammar, const CompileLimits& limits, int32_t longest_token = 0);
 
 // The automaton as readable text (one line per state), for debugging.
 std::string describe(const Automaton& automaton);

@@ -14,6 +14,7 @@
 //    so a rule that can call itself without consuming a byte would loop).
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 
 #include "engine/automaton.h"
@@ -240,6 +241,12 @@ struct Nfa {
   };
   std::vector<State> states;
   int32_t start = 0, final = 0;
+  // A counted optional repetition (see CountedLoop): the states [first, last) are the
+  // boundary and one copy of the repeated expression; `overflow` starts the unrolled tail.
+  struct Loop {
+    int32_t boundary, completed, first, last, overflow, limit;  // completed: where an iteration of X ends
+  };
+  std::vector<Loop> loops;
   int32_t add() {
     states.emplace_back();
     return static_cast<int32_t>(states.size() - 1);
@@ -248,9 +255,10 @@ struct Nfa {
 
 class NfaBuilder {
  public:
+  // Optional repetitions of more than 2 * slack + 1 become counted loops (slack 0: none).
   NfaBuilder(const Grammar& g, RuleAnalysis& analysis, const CompileLimits& limits, int64_t& total_states,
-             std::vector<int32_t>& called_rules)
-      : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules) {}
+             std::vector<int32_t>& called_rules, int32_t slack)
+      : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules), slack_(slack) {}
 
   Nfa build(int32_t rule) {
     nfa_ = Nfa{};
@@ -343,7 +351,9 @@ class NfaBuilder {
         for (ExprId c : e.children) emit(c, in, out, depth + 1);
         return;
       case ExprKind::kRepeat: {
-        if (e.max != grammar::kUnbounded && e.max > limits_.max_repetition) {
+        const int64_t optional = e.max == grammar::kUnbounded ? 0 : int64_t{e.max} - e.min;
+        const bool counted = slack_ > 0 && optional > 2 * int64_t{slack_} + 1;
+        if (!counted && e.max != grammar::kUnbounded && e.max > limits_.max_repetition) {
           throw LimitError("repetition bound " + std::to_string(e.max) + " exceeds max_repetition (" +
                            std::to_string(limits_.max_repetition) + ")");
         }
@@ -357,7 +367,9 @@ class NfaBuilder {
           emit(e.children[0], cur, next, depth + 1);
           cur = next;
         }
-        if (e.max == grammar::kUnbounded) {
+        if (counted) {
+          emit_counted(e.children[0], cur, out, static_cast<int32_t>(optional), depth);
+        } else if (e.max == grammar::kUnbounded) {
           const int32_t loop = add(), body_in = add(), body_out = add();
           eps(cur, loop);
           eps(loop, body_in);
@@ -376,6 +388,28 @@ class NfaBuilder {
         return;
       }
     }
+  }
+
+  // X{0,n} as a counted loop: a boundary with one copy of X cycling back to it, the exit, and the
+  // tail X{0,slack} unrolled from `overflow` (where the run continues after n - slack iterations).
+  void emit_counted(ExprId child, int32_t in, int32_t out, int32_t n, int depth) {
+    const int32_t boundary = add();
+    eps(in, boundary);
+    eps(boundary, out);
+    const int32_t body_in = add(), body_out = add();
+    eps(boundary, body_in);
+    emit(child, body_in, body_out, depth + 1);
+    eps(body_out, boundary);
+    const int32_t last = static_cast<int32_t>(nfa_.states.size());
+    const int32_t overflow = add();
+    int32_t cur = overflow;
+    for (int32_t i = 0; i < slack_; ++i) {
+      eps(cur, out);
+      const int32_t next = i + 1 == slack_ ? out : add();
+      emit(child, cur, next, depth + 1);
+      cur = next;
+    }
+    nfa_.loops.push_back({boundary, body_out, boundary, last, overflow, n - slack_});
   }
 
   // A sequence, sharing what it can with sequences emitted before (see emit for why sharing is sound):
@@ -468,6 +502,7 @@ class NfaBuilder {
   const CompileLimits& limits_;
   int64_t& total_states_;
   std::vector<int32_t>& called_;
+  const int32_t slack_;
   Nfa nfa_;
   std::unordered_map<uint64_t, int32_t> tails_;  // (expression, out) -> the start of its fragment
   std::unordered_multimap<uint64_t, Suffix> suffixes_;  // hash of (children[from..], out) -> its start
@@ -479,13 +514,21 @@ class Determiniser {
   Determiniser(const Nfa& nfa, int32_t rule, Automaton& out, const CompileLimits& limits)
       : nfa_(nfa), rule_(rule), out_(out), limits_(limits) {}
 
-  // Returns the global index of the start state.
+  // Returns the global index of the start state, or -1 (with nothing appended) when a counted
+  // loop of the NFA does not determinise into a countable cycle (see mark_loops): the caller
+  // builds the rule again without counting.
   int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges) {
     index_.clear();
     by_targets_.clear();
     pending_.clear();
+    first_global_ = static_cast<int32_t>(out_.states.size());
     const int32_t seed[1] = {nfa_.start};
     const int32_t start = intern_targets(seed);
+    std::vector<int32_t> overflow;
+    for (const Nfa::Loop& loop : nfa_.loops) {
+      const int32_t at[1] = {loop.overflow};
+      overflow.push_back(intern_targets(at));
+    }
     for (size_t next = 0; next < pending_.size(); ++next) {
       const int32_t global = first_global_ + static_cast<int32_t>(next);
       // Copied: interning more sets while expanding may move the index's arena.
@@ -493,10 +536,103 @@ class Determiniser {
       members_.assign(set.begin(), set.end());
       expand(global, members_, byte_edges, call_edges);
     }
+    if (!nfa_.loops.empty() && !mark_loops(overflow, byte_edges, call_edges)) {
+      out_.states.resize(static_cast<size_t>(first_global_));
+      byte_edges.resize(std::min(byte_edges.size(), static_cast<size_t>(first_global_)));
+      call_edges.resize(std::min(call_edges.size(), static_cast<size_t>(first_global_)));
+      return -1;
+    }
     return start;
   }
 
  private:
+  // Counting is exact when each DFA state of a loop is one of
+  //  - the boundary: exactly the closure of the end of an iteration, where every step from a loop
+  //    state that completes one arrives (so arriving there completes one, nothing else);
+  //  - an entry: the boundary's loop states plus others (where the loop is entered from outside
+  //    the loop, count 0); never arrived at from a loop state;
+  //  - inside one iteration: that loop's NFA states and nothing else.
+  // Then marks the states and records the loops. False when some state mixes them (an ambiguous
+  // repetition such as (a|ab){0,999}, or one whose continuation starts like it) or a loop state
+  // calls a rule: the rule is built again with the repetition unrolled.
+  bool mark_loops(const std::vector<int32_t>& overflow, const std::vector<std::vector<ByteEdge>>& byte_edges,
+                  const std::vector<std::vector<CallEdge>>& call_edges) {
+    const size_t n_loops = nfa_.loops.size();
+    std::vector<int32_t> loop_of(nfa_.states.size(), -1);
+    for (size_t l = 0; l < n_loops; ++l) {
+      for (int32_t q = nfa_.loops[l].first; q < nfa_.loops[l].last; ++q) loop_of[static_cast<size_t>(q)] = static_cast<int32_t>(l);
+    }
+    std::vector<std::vector<int32_t>> boundary_closure(n_loops), boundary_loop_part(n_loops);
+    for (size_t l = 0; l < n_loops; ++l) {
+      const int32_t seed[1] = {nfa_.loops[l].completed};
+      closure(seed, boundary_closure[l]);
+      // The end of an iteration only passes on to the boundary: entries do not hold it.
+      for (int32_t q : boundary_closure[l]) {
+        if (loop_of[static_cast<size_t>(q)] == static_cast<int32_t>(l) && q != nfa_.loops[l].completed) {
+          boundary_loop_part[l].push_back(q);
+        }
+      }
+    }
+    enum Kind : uint8_t { kNone, kBoundary, kEntry, kInside };
+    std::vector<uint8_t> kind(pending_.size(), kNone);
+    std::vector<int32_t> loop_of_state(pending_.size(), -1), boundary(n_loops, -1), part;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const std::span<const int32_t> set = index_.set(pending_[i]);
+      int32_t loop = -1;
+      bool outside = false, at_boundary = false;
+      part.clear();
+      for (int32_t q : set) {
+        const int32_t l = loop_of[static_cast<size_t>(q)];
+        if (l < 0) {
+          outside = true;
+          continue;
+        }
+        if (loop >= 0 && loop != l) return false;
+        loop = l;
+        if (q != nfa_.loops[static_cast<size_t>(l)].completed) part.push_back(q);
+        if (q == nfa_.loops[static_cast<size_t>(l)].boundary) at_boundary = true;
+      }
+      if (loop < 0) continue;
+      const size_t global = static_cast<size_t>(first_global_) + i;
+      if (global < call_edges.size() && !call_edges[global].empty()) return false;
+      if (at_boundary) {
+        if (part != boundary_loop_part[static_cast<size_t>(loop)]) return false;
+        const std::vector<int32_t>& bc = boundary_closure[static_cast<size_t>(loop)];
+        if (std::equal(set.begin(), set.end(), bc.begin(), bc.end())) {
+          kind[i] = kBoundary;
+          boundary[static_cast<size_t>(loop)] = static_cast<int32_t>(global);
+        } else {
+          kind[i] = kEntry;
+        }
+      } else {
+        if (outside) return false;
+        kind[i] = kInside;
+      }
+      loop_of_state[i] = loop;
+    }
+    // An entry is never arrived at from a loop state (it would not count the iteration), the
+    // inside of an iteration only from its own loop (a count carried from nowhere).
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const size_t global = static_cast<size_t>(first_global_) + i;
+      if (global >= byte_edges.size()) continue;
+      for (const ByteEdge& e : byte_edges[global]) {
+        const size_t t = static_cast<size_t>(e.target - first_global_);
+        if (kind[t] == kNone) continue;
+        if (kind[i] == kNone ? kind[t] == kInside : kind[t] == kEntry || loop_of_state[t] != loop_of_state[i]) return false;
+      }
+    }
+    std::vector<int32_t> index(n_loops, -1);
+    for (size_t l = 0; l < n_loops; ++l) {
+      if (boundary[l] < 0) continue;  // never completes an iteration: counting has nothing to do
+      index[l] = static_cast<int32_t>(out_.loops.size());
+      out_.loops.push_back({boundary[l], nfa_.loops[l].limit, overflow[l]});
+    }
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (loop_of_state[i] >= 0) out_.states[static_cast<size_t>(first_global_) + i].loop = index[static_cast<size_t>(loop_of_state[i])];
+    }
+    return true;
+  }
+
   // The DFA state of the epsilon closure of `targets` (sorted, unique). Many DFA states step to the
   // same target set, so sets are looked up before their closure is computed.
   int32_t intern_targets(std::span<const int32_t> targets) {
@@ -527,7 +663,6 @@ class Determiniser {
 
   int32_t intern(const std::vector<int32_t>& set) {
     if (const int32_t known = index_.find(set); known >= 0) return known;
-    if (pending_.empty()) first_global_ = static_cast<int32_t>(out_.states.size());
     if (static_cast<int64_t>(out_.states.size()) >= limits_.max_automaton_states) {
       throw LimitError("the grammar needs more than max_automaton_states (" +
                        std::to_string(limits_.max_automaton_states) + ") automaton states");
@@ -670,9 +805,10 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
   // The refinable partition: elems ordered by class, class c owns elems[begin[c], end[c]).
   std::vector<int32_t> cls(n), elems(n), pos(n), begin, end;
   {
-    std::map<std::pair<int32_t, bool>, int32_t> initial;
+    // States of a counted loop never merge with others (their count would be lost).
+    std::map<std::tuple<int32_t, bool, int32_t>, int32_t> initial;
     for (size_t s = 0; s < n; ++s) {
-      auto key = std::make_pair(a.states[s].rule, a.states[s].is_final);
+      auto key = std::make_tuple(a.states[s].rule, a.states[s].is_final, a.states[s].loop);
       cls[s] = initial.emplace(key, static_cast<int32_t>(initial.size())).first->second;
     }
     std::vector<int32_t> count(initial.size() + 1, 0);
@@ -889,6 +1025,10 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
   for (int32_t& start : a.rule_start) {
     if (start >= 0) start = new_index[cls[static_cast<size_t>(start)]];
   }
+  for (CountedLoop& loop : a.loops) {
+    loop.boundary = new_index[cls[static_cast<size_t>(loop.boundary)]];
+    loop.overflow = new_index[cls[static_cast<size_t>(loop.overflow)]];
+  }
   a.states = std::move(states);
   byte_edges = std::move(ordered_bytes);
   call_edges = std::move(ordered_calls);
@@ -1018,7 +1158,7 @@ void index_returns(Automaton& a) {
 
 }  // namespace
 
-Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
+Automaton build_automaton(const Grammar& g, const CompileLimits& limits, int32_t longest_token) {
   if (g.root() < 0 || g.root() >= g.rule_count()) throw GrammarError("the grammar has no root rule");
   RuleAnalysis analysis(g);
   Automaton a;
@@ -1035,11 +1175,21 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits) {
   for (size_t qi = 0; qi < queue.size(); ++qi) {
     const int32_t rule = queue[qi];
     std::vector<int32_t> called;
-    NfaBuilder builder(g, analysis, limits, nfa_states, called);
-    Nfa nfa = builder.build(rule);
-    nfa_states += static_cast<int64_t>(nfa.states.size());
-    Determiniser det(nfa, rule, a, limits);
-    a.rule_start[rule] = det.run(byte_edges, call_edges);
+    int32_t start = -1;
+    // Counted loops first; a rule whose loops do not determinise into countable cycles is built
+    // again unrolled (within max_repetition).
+    for (const int32_t slack : {longest_token, 0}) {
+      called.clear();
+      NfaBuilder builder(g, analysis, limits, nfa_states, called, slack);
+      Nfa nfa = builder.build(rule);
+      Determiniser det(nfa, rule, a, limits);
+      start = det.run(byte_edges, call_edges);
+      if (start >= 0) {
+        nfa_states += static_cast<int64_t>(nfa.states.size());
+        break;
+      }
+    }
+    a.rule_start[rule] = start;
     for (int32_t c : called) {
       if (!queued[c]) {
         queued[c] = true;
@@ -1075,7 +1225,15 @@ std::string describe(const Automaton& a) {
   for (size_t i = 0; i < a.states.size(); ++i) {
     const AutomatonState& s = a.states[i];
     out += std::to_string(i) + " [" + a.rule_names[s.rule] + "]" + (s.is_final ? " final" : "") +
-           " min=" + std::to_string(s.min_bytes_to_end) + ":";
+           " min=" + std::to_string(s.min_bytes_to_end);
+    if (s.loop >= 0) {
+      const CountedLoop& loop = a.loops[static_cast<size_t>(s.loop)];
+      out += " loop" + std::to_string(s.loop);
+      if (loop.boundary == static_cast<int32_t>(i)) {
+        out += "(boundary, " + std::to_string(loop.limit) + " then " + std::to_string(loop.overflow) + ")";
+      }
+    }
+    out += ":";
     for (uint32_t k = s.byte_begin; k < s.byte_end; ++k) {
       const ByteEdge& e = a.byte_edges[k];
       out += " " + std::to_string(e.lo) + "-" + std::to_string(e.hi) + "->" + std::to_string(e.target);

@@ -16,7 +16,8 @@ CompiledGrammar compile_ir(grammar::Grammar grammar, const Vocabulary& vocab, st
                            std::chrono::steady_clock::time_point started) {
   const auto t0 = started;
   auto impl = std::make_shared<CompiledGrammar::Impl>(CompiledGrammar::Impl{vocab, std::move(sorted), std::move(grammar)});
-  impl->automaton = build_automaton(impl->grammar, options.limits);
+  // Repetitions longer than about twice the longest token are counted, not unrolled (automaton.h).
+  impl->automaton = build_automaton(impl->grammar, options.limits, impl->sorted->max_token_bytes);
   const int32_t threads = options.threads > 0 ? options.threads
                                               : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   impl->masks = std::make_unique<MaskCache>(impl->automaton, *impl->sorted, impl->vocab);

@@ -5,18 +5,18 @@
 
 namespace stencil::engine {
 
-StackMachine::Seen& StackMachine::intern(int32_t state, int32_t parent, int32_t existing) {
+StackMachine::Seen& StackMachine::intern(int32_t state, int32_t parent, int32_t count, int32_t existing) {
   for (Seen& s : seen_) {
-    if (s.state == state && s.parent == parent) return s;
+    if (s.state == state && s.parent == parent && s.count == count) return s;
   }
-  const int32_t id = existing >= 0 ? existing : new_node(state, parent);
-  seen_.push_back({state, parent, id, false});
+  const int32_t id = existing >= 0 ? existing : new_node(state, parent, count);
+  seen_.push_back({state, parent, count, id, false});
   return seen_.back();
 }
 
-void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::vector<int32_t>& out) {
+void StackMachine::close(int32_t state, int32_t parent, int32_t count, int32_t existing, std::vector<int32_t>& out) {
   work_.clear();
-  work_.push_back({state, parent, existing});
+  work_.push_back({state, parent, count, existing});
   while (!work_.empty()) {
     const Work w = work_.back();
     work_.pop_back();
@@ -27,7 +27,7 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
       }
       continue;
     }
-    Seen& seen = intern(w.state, w.parent, w.existing);
+    Seen& seen = intern(w.state, w.parent, w.count, w.existing);
     if (seen.closed) continue;
     seen.closed = true;
     const int32_t id = seen.node;
@@ -40,8 +40,9 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
       // after a call hands its context to the callee, which keeps the mask cache sharp.
       const AutomatonState& t = a_->states[static_cast<size_t>(c.target)];
       const bool tail = t.is_final && t.byte_begin == t.byte_end && t.call_begin == t.call_end;
-      const int32_t ret = tail ? w.parent : intern(c.target, w.parent, -1).node;
-      work_.push_back({a_->rule_start[static_cast<size_t>(c.rule)], ret, -1});
+      // (Loop states make no calls, so a return point's count is 0: it enters any loop afresh.)
+      const int32_t ret = tail ? w.parent : intern(c.target, w.parent, 0, -1).node;
+      work_.push_back({a_->rule_start[static_cast<size_t>(c.rule)], ret, 0, -1});
     }
     if (st.is_final) {
       if (w.parent == kRootParent) {
@@ -59,7 +60,7 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
         continue_at_callers(st.rule);
       } else {
         const StackNode& p = nodes_[static_cast<size_t>(w.parent)];
-        work_.push_back({p.state, p.parent, w.parent});
+        work_.push_back({p.state, p.parent, p.count, w.parent});
       }
     }
   }
@@ -68,18 +69,18 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t existing, std::v
 void StackMachine::continue_at_callers(int32_t rule) {
   if (rule == a_->root_rule) {
     // The root may also end here; that counts as a (context-dependent) accept.
-    work_.push_back({-1, kRootParent, -1});
+    work_.push_back({-1, kRootParent, 0, -1});
   }
   for (uint32_t k = a_->return_begin[static_cast<size_t>(rule)]; k < a_->return_begin[static_cast<size_t>(rule) + 1];
        ++k) {
-    work_.push_back({a_->returns[k], kAnyCallerParent, -1});
+    work_.push_back({a_->returns[k], kAnyCallerParent, 0, -1});
   }
 }
 
 void StackMachine::start(int32_t state, int32_t parent, std::vector<int32_t>& out) {
   seen_.clear();
   has_accept_ = has_escape_ = false;
-  close(state, parent, -1, out);
+  close(state, parent, 0, -1, out);
 }
 
 bool StackMachine::advance(std::span<const int32_t> in, uint8_t c, std::vector<int32_t>& out) {
@@ -92,19 +93,22 @@ bool StackMachine::advance(std::span<const int32_t> in, uint8_t c, std::vector<i
     const StackNode n = nodes_[static_cast<size_t>(in[0])];
     const int32_t target = a_->step(n.state, c);
     if (target < 0) return false;
-    const AutomatonState& t = a_->states[static_cast<size_t>(target)];
+    const StackNode next = loop_step(*a_, n, target);
+    const AutomatonState& t = a_->states[static_cast<size_t>(next.state)];
     if (!t.is_final && t.call_begin == t.call_end) {
-      out.push_back(new_node(target, n.parent));
+      out.push_back(new_node(next.state, next.parent, next.count));
       return true;
     }
-    close(target, n.parent, -1, out);
+    close(next.state, next.parent, next.count, -1, out);
     return !out.empty();
   }
   for (int32_t id : in) {
     if (id < 0) continue;
     const StackNode n = nodes_[static_cast<size_t>(id)];
     const int32_t target = a_->step(n.state, c);
-    if (target >= 0) close(target, n.parent, -1, out);
+    if (target < 0) continue;
+    const StackNode next = loop_step(*a_, n, target);
+    close(next.state, next.parent, next.count, -1, out);
   }
   return !out.empty();
 }

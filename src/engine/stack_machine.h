@@ -38,8 +38,22 @@ inline constexpr int32_t kEscape = -2;        // set marker: the bottom rule end
 
 struct StackNode {
   int32_t state;
-  int32_t parent;  // node index, kRootParent or kEscapeParent
+  int32_t parent;     // node index, kRootParent or kEscapeParent
+  int32_t count = 0;  // in a CountedLoop: the iterations completed (0 elsewhere)
 };
+
+// The node a byte step from `from` to `target` makes: its state and count. A step
+// that completes an iteration of a CountedLoop counts it, and the one that reaches
+// the loop's limit continues at its overflow state.
+inline StackNode loop_step(const Automaton& a, const StackNode& from, int32_t target) {
+  StackNode n{target, from.parent, 0};
+  const int32_t loop = a.states[static_cast<size_t>(target)].loop;
+  if (loop < 0 || a.states[static_cast<size_t>(from.state)].loop != loop) return n;
+  const CountedLoop& l = a.loops[static_cast<size_t>(loop)];
+  n.count = from.count;
+  if (target == l.boundary && ++n.count == l.limit) n = StackNode{l.overflow, from.parent, 0};
+  return n;
+}
 
 class StackMachine {
  public:
@@ -71,22 +85,22 @@ class StackMachine {
   const std::vector<StackNode>& nodes() const { return nodes_; }
 
   // Adds a node to the arena (for callers that keep stacks in their own form).
-  int32_t push_node(int32_t state, int32_t parent) { return new_node(state, parent); }
+  int32_t push_node(int32_t state, int32_t parent, int32_t count = 0) { return new_node(state, parent, count); }
 
   // Fewest bytes that finish the whole stack of node `id` (its rule and every caller).
   int32_t min_bytes_to_end(int32_t id) const;
 
  private:
   struct Seen {
-    int32_t state, parent, node;
+    int32_t state, parent, count, node;
     bool closed;
   };
-  // Returns the node for (state, parent) in this step, creating it (or adopting `existing`) if new.
-  Seen& intern(int32_t state, int32_t parent, int32_t existing);
-  void close(int32_t state, int32_t parent, int32_t existing, std::vector<int32_t>& out);
+  // Returns the node for (state, parent, count) in this step, creating it (or adopting `existing`) if new.
+  Seen& intern(int32_t state, int32_t parent, int32_t count, int32_t existing);
+  void close(int32_t state, int32_t parent, int32_t count, int32_t existing, std::vector<int32_t>& out);
 
-  int32_t new_node(int32_t state, int32_t parent) {
-    nodes_.push_back({state, parent});
+  int32_t new_node(int32_t state, int32_t parent, int32_t count = 0) {
+    nodes_.push_back({state, parent, count});
     escaped_.push_back(parent == kAnyCallerParent || (parent >= 0 && escaped_[static_cast<size_t>(parent)] != 0));
     return static_cast<int32_t>(nodes_.size() - 1);
   }
@@ -98,7 +112,7 @@ class StackMachine {
   std::vector<uint8_t> escaped_;  // (nodes,) see escaped()
   std::vector<Seen> seen_;  // per-step dedup of (state, parent)
   struct Work {
-    int32_t state, parent, existing;
+    int32_t state, parent, count, existing;
   };
   std::vector<Work> work_;
   bool has_accept_ = false, has_escape_ = false;
