@@ -5,8 +5,11 @@
 // and ggml's Q8_0 activation rounding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
+#include <vector>
 
 #include "runtime/cpu/kernels.h"
 
@@ -86,6 +89,35 @@ TEST(KernelsTest, Q8GemmMatchesScalar) {
     for (const KernelTable* t : tables) {
       t->gemm_q8_0(w.data(), rb, x.data(), rb, got.data(), s.rows, s.rows, s.tokens, s.n);
       for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5 * s.n) << t->name << " i=" << i;
+    }
+  }
+}
+
+// The activation quantiser of every table is bit-identical to the reference (the Q8_0 gemm results
+// of the runtime then do not depend on the ISA beyond float summation order).
+TEST(KernelsTest, Q8QuantizeIsBitIdenticalToReference) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd;
+  for (int n : {32, 64, 576, 1536}) {
+    std::vector<float> x(n);
+    for (float& v : x) v = nd(rng);
+    // Block 0: amax 127, so id = 1 and these are ties to round half to even.
+    const float ties[] = {127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, -0.0f};
+    std::copy(std::begin(ties), std::end(ties), x.begin());
+    if (n >= 64) std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // an all-zero block: d = 0, id = 0
+    std::vector<BlockQ8_0> want(n / 32), got(n / 32);
+    quantize_row_q8_0_ref(x.data(), want.data(), n);
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+      const KernelTable* t = kernels_for(isa);
+      if (t == nullptr) continue;
+      std::fill(got.begin(), got.end(), BlockQ8_0{});
+      t->quantize_q8_0(x.data(), got.data(), n);
+      for (int b = 0; b < n / 32; ++b) {
+        EXPECT_EQ(got[b].d, want[b].d) << t->name << " n=" << n << " block " << b;
+        for (int j = 0; j < 32; ++j) {
+          EXPECT_EQ(got[b].qs[j], want[b].qs[j]) << t->name << " n=" << n << " block " << b << " j=" << j;
+        }
+      }
     }
   }
 }
