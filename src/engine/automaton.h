@@ -25,10 +25,13 @@ namespace stencil::engine {
 inline constexpr int32_t kInfiniteBytes = std::numeric_limits<int32_t>::max() / 4;
 
 struct ByteEdge {
-  uint8_t lo;  // inclusive
-  uint8_t hi;  // inclusive
+  uint8_t lo;     // inclusive
+  uint8_t hi;     // inclusive
+  uint8_t flags;  // kStartsIteration / kEntersLoop: how the step counts in a CountedLoop
   int32_t target;
 };
+inline constexpr uint8_t kStartsIteration = 1;  // within a loop: begins the next iteration
+inline constexpr uint8_t kEntersLoop = 2;       // into a loop afresh (count 0)
 
 struct CallEdge {
   int32_t rule;    // the rule called
@@ -45,20 +48,20 @@ struct AutomatonState {
 };
 
 // A long optional repetition X{0,n} kept as one copy of X plus a counter,
-// instead of n copies. Its states (the boundary, where an iteration may start
-// or the repetition may end, and the states inside X) form a cycle; a stack
-// node in the loop carries the iterations completed so far. Every byte step
-// from a loop state into `boundary` completes one; the `limit`-th goes to
-// `overflow` instead, the start of the last `slack` iterations unrolled, so the
-// whole reads at most limit + slack iterations, exactly as the grammar says.
+// instead of n copies. Its states (one copy of X, and where an iteration may
+// start or the repetition end) form a cycle; a stack node in the loop carries
+// the iterations started so far. A step marked kStartsIteration begins one; the
+// one past `limit` continues instead as the same byte read from `overflow`, the
+// start of the last `slack` iterations unrolled, so the whole reads at most
+// limit + slack iterations, exactly as the grammar says. Counting starts (not
+// ends) lets an iteration end ambiguously, as "," ws item ws does.
 //
-// Why the cache needs no counter: limit and slack both exceed the longest
-// token (in bytes, so in iterations), so no token read from a loop state can
-// tell the cycle from the real loop-then-tail: the loop states' token masks are
-// those of the plain cycle, whatever the count.
+// Why the cache needs no counter: slack is at least the iterations one token
+// can start, so no token read from a loop state can tell the cycle from the
+// real loop-then-tail: the loop states' token masks are those of the plain
+// cycle, whatever the count.
 struct CountedLoop {
-  int32_t boundary;  // the state between iterations (exits allowed)
-  int32_t limit;     // iterations after which the run continues at `overflow` (> the longest token)
+  int32_t limit;     // iterations started in the loop (>= 2)
   int32_t overflow;  // start of the unrolled tail X{0,slack}
 };
 
@@ -80,13 +83,17 @@ struct Automaton {
   bool has_calls(int32_t s) const { return states[s].call_begin != states[s].call_end; }
   // The target of the byte edge of state s that matches c, or -1. (Deterministic per rule.)
   int32_t step(int32_t s, uint8_t c) const {
+    const ByteEdge* e = edge(s, c);
+    return e != nullptr ? e->target : -1;
+  }
+  const ByteEdge* edge(int32_t s, uint8_t c) const {
     const AutomatonState& st = states[s];
     for (uint32_t i = st.byte_begin; i < st.byte_end; ++i) {
       const ByteEdge& e = byte_edges[i];
-      if (c < e.lo) return -1;
-      if (c <= e.hi) return e.target;
+      if (c < e.lo) return nullptr;
+      if (c <= e.hi) return &e;
     }
-    return -1;
+    return nullptr;
   }
   int32_t root_start() const { return rule_start[root_rule]; }
 };

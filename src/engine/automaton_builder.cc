@@ -34,6 +34,8 @@ using grammar::Grammar;
 constexpr int32_t kMaxExpressionDepth = 2000;
 // Non-recursive rules estimated at or under this many NFA states are inlined at every call site.
 constexpr int64_t kInlineAlwaysStates = 256;
+// Builds of one rule that may drop counted loops that cannot count (see mark_loops) before all are unrolled.
+constexpr int kMaxCountingAttempts = 4;
 // Recursive rules are inlined (see decide_recursive_inlining) up to this size.
 constexpr int64_t kInlineRecursiveStates = 256;
 constexpr int64_t kEstimateCap = int64_t{1} << 40;
@@ -244,7 +246,8 @@ struct Nfa {
   // A counted optional repetition (see CountedLoop): the states [first, last) are the
   // boundary and one copy of the repeated expression; `overflow` starts the unrolled tail.
   struct Loop {
-    int32_t boundary, completed, first, last, overflow, limit;  // completed: where an iteration of X ends
+    ExprId repeat;  // the repetition expression
+    int32_t boundary, begins, first, last, overflow, limit;  // begins: where an iteration of X starts
   };
   std::vector<Loop> loops;
   int32_t add() {
@@ -255,10 +258,12 @@ struct Nfa {
 
 class NfaBuilder {
  public:
-  // Optional repetitions of more than 2 * slack + 1 become counted loops (slack 0: none).
+  // Optional repetitions longer than their slack (see emit_counted) become counted loops, except
+  // the repetition expressions in `uncounted` (sorted). longest_token 0: none.
   NfaBuilder(const Grammar& g, RuleAnalysis& analysis, const CompileLimits& limits, int64_t& total_states,
-             std::vector<int32_t>& called_rules, int32_t slack)
-      : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules), slack_(slack) {}
+             std::vector<int32_t>& called_rules, int32_t longest_token, const std::vector<ExprId>& uncounted)
+      : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules),
+        longest_token_(longest_token), uncounted_(uncounted) {}
 
   Nfa build(int32_t rule) {
     nfa_ = Nfa{};
@@ -279,7 +284,7 @@ class NfaBuilder {
     return nfa_.add();
   }
   void eps(int32_t from, int32_t to) { nfa_.states[from].eps.push_back(to); }
-  void byte(int32_t from, uint8_t lo, uint8_t hi, int32_t to) { nfa_.states[from].bytes.push_back({lo, hi, to}); }
+  void byte(int32_t from, uint8_t lo, uint8_t hi, int32_t to) { nfa_.states[from].bytes.push_back({lo, hi, 0, to}); }
 
   // Every fragment emit(e, in, out) builds adds edges only out of `in` and its own fresh states, and
   // only into its fresh states and `out`: nothing enters `in` or leaves `out`. So a composite
@@ -352,7 +357,8 @@ class NfaBuilder {
         return;
       case ExprKind::kRepeat: {
         const int64_t optional = e.max == grammar::kUnbounded ? 0 : int64_t{e.max} - e.min;
-        const bool counted = slack_ > 0 && optional > 2 * int64_t{slack_} + 1;
+        const int32_t slack = optional > 1 ? counted_slack(id, e.children[0]) : 0;
+        const bool counted = slack > 0 && optional > int64_t{slack} + 1;
         if (!counted && e.max != grammar::kUnbounded && e.max > limits_.max_repetition) {
           throw LimitError("repetition bound " + std::to_string(e.max) + " exceeds max_repetition (" +
                            std::to_string(limits_.max_repetition) + ")");
@@ -368,7 +374,7 @@ class NfaBuilder {
           cur = next;
         }
         if (counted) {
-          emit_counted(e.children[0], cur, out, static_cast<int32_t>(optional), depth);
+          emit_counted(id, e.children[0], cur, out, static_cast<int32_t>(optional), slack, depth);
         } else if (e.max == grammar::kUnbounded) {
           const int32_t loop = add(), body_in = add(), body_out = add();
           eps(cur, loop);
@@ -390,9 +396,45 @@ class NfaBuilder {
     }
   }
 
+  // The iterations of `child` one token can complete: its first (maybe only its last byte) and
+  // then one per min_bytes(child). 0 when the repetition is not to be counted.
+  int32_t counted_slack(ExprId repeat, ExprId child) {
+    if (longest_token_ <= 0 || std::binary_search(uncounted_.begin(), uncounted_.end(), repeat)) return 0;
+    const int32_t m = std::max(1, min_bytes(child, 0));
+    return 1 + (longest_token_ - 1) / m;
+  }
+
+  // Fewest bytes the expression matches (a lower bound where rules recurse).
+  int32_t min_bytes(ExprId id, int depth) {
+    if (min_bytes_.size() < static_cast<size_t>(g_.expr_count())) min_bytes_.resize(static_cast<size_t>(g_.expr_count()), -1);
+    int32_t& memo = min_bytes_[static_cast<size_t>(id)];
+    if (memo >= 0) return memo;
+    if (depth > kMaxExpressionDepth) return 0;
+    memo = 0;  // a recursive reference meets this bound
+    const Expr& e = g_.expr(id);
+    int64_t n = 0;
+    switch (e.kind) {
+      case ExprKind::kEmpty: break;
+      case ExprKind::kLiteral: n = static_cast<int64_t>(e.bytes.size()); break;
+      case ExprKind::kCharClass:
+      case ExprKind::kByteClass: n = 1; break;
+      case ExprKind::kRuleRef: n = min_bytes(g_.rule(e.rule).body, depth + 1); break;
+      case ExprKind::kSequence:
+        for (ExprId c : e.children) n += min_bytes(c, depth + 1);
+        break;
+      case ExprKind::kChoice:
+        n = kInfiniteBytes;
+        for (ExprId c : e.children) n = std::min<int64_t>(n, min_bytes(c, depth + 1));
+        break;
+      case ExprKind::kRepeat: n = int64_t{e.min} * min_bytes(e.children[0], depth + 1); break;
+    }
+    memo = static_cast<int32_t>(std::min<int64_t>(n, kInfiniteBytes));
+    return memo;
+  }
+
   // X{0,n} as a counted loop: a boundary with one copy of X cycling back to it, the exit, and the
   // tail X{0,slack} unrolled from `overflow` (where the run continues after n - slack iterations).
-  void emit_counted(ExprId child, int32_t in, int32_t out, int32_t n, int depth) {
+  void emit_counted(ExprId repeat, ExprId child, int32_t in, int32_t out, int32_t n, int32_t slack, int depth) {
     const int32_t boundary = add();
     eps(in, boundary);
     eps(boundary, out);
@@ -403,13 +445,13 @@ class NfaBuilder {
     const int32_t last = static_cast<int32_t>(nfa_.states.size());
     const int32_t overflow = add();
     int32_t cur = overflow;
-    for (int32_t i = 0; i < slack_; ++i) {
+    for (int32_t i = 0; i < slack; ++i) {
       eps(cur, out);
-      const int32_t next = i + 1 == slack_ ? out : add();
+      const int32_t next = i + 1 == slack ? out : add();
       emit(child, cur, next, depth + 1);
       cur = next;
     }
-    nfa_.loops.push_back({boundary, body_out, boundary, last, overflow, n - slack_});
+    nfa_.loops.push_back({repeat, boundary, body_in, boundary, last, overflow, n - slack});
   }
 
   // A sequence, sharing what it can with sequences emitted before (see emit for why sharing is sound):
@@ -502,7 +544,9 @@ class NfaBuilder {
   const CompileLimits& limits_;
   int64_t& total_states_;
   std::vector<int32_t>& called_;
-  const int32_t slack_;
+  const int32_t longest_token_;
+  const std::vector<ExprId>& uncounted_;
+  std::vector<int32_t> min_bytes_;  // per expression, -1 until computed
   Nfa nfa_;
   std::unordered_map<uint64_t, int32_t> tails_;  // (expression, out) -> the start of its fragment
   std::unordered_multimap<uint64_t, Suffix> suffixes_;  // hash of (children[from..], out) -> its start
@@ -514,10 +558,11 @@ class Determiniser {
   Determiniser(const Nfa& nfa, int32_t rule, Automaton& out, const CompileLimits& limits)
       : nfa_(nfa), rule_(rule), out_(out), limits_(limits) {}
 
-  // Returns the global index of the start state, or -1 (with nothing appended) when a counted
-  // loop of the NFA does not determinise into a countable cycle (see mark_loops): the caller
-  // builds the rule again without counting.
-  int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges) {
+  // Returns the global index of the start state, or -1 (with nothing appended) when some counted
+  // loop of the NFA does not determinise into a countable cycle (see mark_loops): their
+  // repetition expressions are added to `uncountable`, and the caller builds the rule again.
+  int32_t run(std::vector<std::vector<ByteEdge>>& byte_edges, std::vector<std::vector<CallEdge>>& call_edges,
+              std::vector<ExprId>& uncountable) {
     index_.clear();
     by_targets_.clear();
     pending_.clear();
@@ -529,6 +574,7 @@ class Determiniser {
       const int32_t at[1] = {loop.overflow};
       overflow.push_back(intern_targets(at));
     }
+    classify_members();
     for (size_t next = 0; next < pending_.size(); ++next) {
       const int32_t global = first_global_ + static_cast<int32_t>(next);
       // Copied: interning more sets while expanding may move the index's arena.
@@ -536,7 +582,7 @@ class Determiniser {
       members_.assign(set.begin(), set.end());
       expand(global, members_, byte_edges, call_edges);
     }
-    if (!nfa_.loops.empty() && !mark_loops(overflow, byte_edges, call_edges)) {
+    if (!nfa_.loops.empty() && !mark_loops(overflow, byte_edges, call_edges, uncountable)) {
       out_.states.resize(static_cast<size_t>(first_global_));
       byte_edges.resize(std::min(byte_edges.size(), static_cast<size_t>(first_global_)));
       call_edges.resize(std::min(call_edges.size(), static_cast<size_t>(first_global_)));
@@ -546,86 +592,132 @@ class Determiniser {
   }
 
  private:
-  // Counting is exact when each DFA state of a loop is one of
-  //  - the boundary: exactly the closure of the end of an iteration, where every step from a loop
-  //    state that completes one arrives (so arriving there completes one, nothing else);
-  //  - an entry: the boundary's loop states plus others (where the loop is entered from outside
-  //    the loop, count 0); never arrived at from a loop state;
-  //  - inside one iteration: that loop's NFA states and nothing else.
-  // Then marks the states and records the loops. False when some state mixes them (an ambiguous
-  // repetition such as (a|ab){0,999}, or one whose continuation starts like it) or a loop state
-  // calls a rule: the rule is built again with the repetition unrolled.
-  bool mark_loops(const std::vector<int32_t>& overflow, const std::vector<std::vector<ByteEdge>>& byte_edges,
-                  const std::vector<std::vector<CallEdge>>& call_edges) {
+  // Member classes of the NFA states, for the flags of the DFA edges (see expand).
+  static constexpr uint8_t kFromIterationStart = 1, kFromInsideIteration = 2, kFromOutside = 4;
+
+  // Each loop NFA state either starts an iteration (the closure of the loop's `begins`: no
+  // byte of one iteration leads back there) or is inside one; other states are outside.
+  // Loops that nest are not counted (a node has one count): the inner ones are marked bad.
+  void classify_members() {
+    loop_of_nfa_.clear();
+    member_class_.clear();
+    bad_.assign(nfa_.loops.size(), false);
+    if (nfa_.loops.empty()) return;
     const size_t n_loops = nfa_.loops.size();
-    std::vector<int32_t> loop_of(nfa_.states.size(), -1);
     for (size_t l = 0; l < n_loops; ++l) {
-      for (int32_t q = nfa_.loops[l].first; q < nfa_.loops[l].last; ++q) loop_of[static_cast<size_t>(q)] = static_cast<int32_t>(l);
-    }
-    std::vector<std::vector<int32_t>> boundary_closure(n_loops), boundary_loop_part(n_loops);
-    for (size_t l = 0; l < n_loops; ++l) {
-      const int32_t seed[1] = {nfa_.loops[l].completed};
-      closure(seed, boundary_closure[l]);
-      // The end of an iteration only passes on to the boundary: entries do not hold it.
-      for (int32_t q : boundary_closure[l]) {
-        if (loop_of[static_cast<size_t>(q)] == static_cast<int32_t>(l) && q != nfa_.loops[l].completed) {
-          boundary_loop_part[l].push_back(q);
-        }
+      for (size_t k = 0; k < n_loops; ++k) {
+        const Nfa::Loop &inner = nfa_.loops[l], &outer = nfa_.loops[k];
+        if (k != l && inner.first >= outer.first && inner.last <= outer.last) bad_[l] = true;
       }
     }
-    enum Kind : uint8_t { kNone, kBoundary, kEntry, kInside };
-    std::vector<uint8_t> kind(pending_.size(), kNone);
-    std::vector<int32_t> loop_of_state(pending_.size(), -1), boundary(n_loops, -1), part;
+    loop_of_nfa_.assign(nfa_.states.size(), -1);
+    member_class_.assign(nfa_.states.size(), kFromOutside);
+    for (size_t l = 0; l < n_loops; ++l) {
+      if (bad_[l]) continue;
+      for (int32_t q = nfa_.loops[l].first; q < nfa_.loops[l].last; ++q) {
+        loop_of_nfa_[static_cast<size_t>(q)] = static_cast<int32_t>(l);
+        member_class_[static_cast<size_t>(q)] = kFromInsideIteration;
+      }
+      const int32_t seed[1] = {nfa_.loops[l].begins};
+      closure(seed, closure_);
+      for (int32_t q : closure_) {
+        if (loop_of_nfa_[static_cast<size_t>(q)] == static_cast<int32_t>(l)) member_class_[static_cast<size_t>(q)] = kFromIterationStart;
+      }
+    }
+    // Only the boundary's epsilon edge enters the start states: otherwise a state could be both.
+    for (size_t q = 0; q < nfa_.states.size(); ++q) {
+      const int32_t l = loop_of_nfa_[q];
+      if (l < 0) continue;
+      auto into_start = [&](int32_t t) {
+        return member_class_[static_cast<size_t>(t)] == kFromIterationStart && static_cast<int32_t>(q) != nfa_.loops[static_cast<size_t>(l)].boundary &&
+               member_class_[q] != kFromIterationStart;
+      };
+      const Nfa::State& st = nfa_.states[q];
+      bool bad = false;
+      for (int32_t t : st.eps) bad |= into_start(t);
+      for (const ByteEdge& e : st.bytes) bad |= member_class_[static_cast<size_t>(e.target)] == kFromIterationStart;
+      for (const CallEdge& c : st.calls) bad |= member_class_[static_cast<size_t>(c.target)] == kFromIterationStart;
+      if (bad) bad_[static_cast<size_t>(l)] = true;
+    }
+  }
+
+  // Turns the edges' member classes into counting flags and records the loops. Counting is exact
+  // when every DFA step into a loop state is one of: from a state of the same loop and only from
+  // start members (kStartsIteration), or only from inside members (the count carries on); or
+  // into a state with no iteration begun (only the loop's boundary closure), from outside or
+  // from outside members only (kEntersLoop, count 0). Call returns into a loop carry the
+  // caller's count (or enter). A DFA state holds one loop's states at most. Otherwise the
+  // offending repetitions (ambiguous ones such as (a|ab){0,999}, ones whose continuation starts
+  // like them, the inner of two nested ones) go to `uncountable` and the result is false.
+  bool mark_loops(const std::vector<int32_t>& overflow, std::vector<std::vector<ByteEdge>>& byte_edges,
+                  const std::vector<std::vector<CallEdge>>& call_edges, std::vector<ExprId>& uncountable) {
+    const size_t n_loops = nfa_.loops.size();
+    std::vector<std::vector<int32_t>> fresh(n_loops);  // the loop states of the boundary's closure
+    for (size_t l = 0; l < n_loops; ++l) {
+      if (bad_[l]) continue;
+      const int32_t seed[1] = {nfa_.loops[l].boundary};
+      closure(seed, closure_);
+      for (int32_t q : closure_) {
+        if (loop_of_nfa_[static_cast<size_t>(q)] == static_cast<int32_t>(l)) fresh[l].push_back(q);
+      }
+    }
+    std::vector<int32_t> loop_of_state(pending_.size(), -1);
+    std::vector<uint8_t> is_fresh(pending_.size(), 1);
+    std::vector<int32_t> part;
     for (size_t i = 0; i < pending_.size(); ++i) {
       const std::span<const int32_t> set = index_.set(pending_[i]);
       int32_t loop = -1;
-      bool outside = false, at_boundary = false;
       part.clear();
       for (int32_t q : set) {
-        const int32_t l = loop_of[static_cast<size_t>(q)];
-        if (l < 0) {
-          outside = true;
-          continue;
-        }
-        if (loop >= 0 && loop != l) return false;
+        const int32_t l = loop_of_nfa_.empty() ? -1 : loop_of_nfa_[static_cast<size_t>(q)];
+        if (l < 0) continue;
+        if (loop >= 0 && loop != l) bad_[static_cast<size_t>(l)] = bad_[static_cast<size_t>(loop)] = true;
         loop = l;
-        if (q != nfa_.loops[static_cast<size_t>(l)].completed) part.push_back(q);
-        if (q == nfa_.loops[static_cast<size_t>(l)].boundary) at_boundary = true;
-      }
-      if (loop < 0) continue;
-      const size_t global = static_cast<size_t>(first_global_) + i;
-      if (global < call_edges.size() && !call_edges[global].empty()) return false;
-      if (at_boundary) {
-        if (part != boundary_loop_part[static_cast<size_t>(loop)]) return false;
-        const std::vector<int32_t>& bc = boundary_closure[static_cast<size_t>(loop)];
-        if (std::equal(set.begin(), set.end(), bc.begin(), bc.end())) {
-          kind[i] = kBoundary;
-          boundary[static_cast<size_t>(loop)] = static_cast<int32_t>(global);
-        } else {
-          kind[i] = kEntry;
-        }
-      } else {
-        if (outside) return false;
-        kind[i] = kInside;
+        part.push_back(q);
       }
       loop_of_state[i] = loop;
+      if (loop >= 0) {
+        const std::vector<int32_t>& f = fresh[static_cast<size_t>(loop)];
+        is_fresh[i] = std::includes(f.begin(), f.end(), part.begin(), part.end());
+      }
     }
-    // An entry is never arrived at from a loop state (it would not count the iteration), the
-    // inside of an iteration only from its own loop (a count carried from nowhere).
+    auto local = [&](int32_t global) { return static_cast<size_t>(global - first_global_); };
     for (size_t i = 0; i < pending_.size(); ++i) {
       const size_t global = static_cast<size_t>(first_global_) + i;
       if (global >= byte_edges.size()) continue;
-      for (const ByteEdge& e : byte_edges[global]) {
-        const size_t t = static_cast<size_t>(e.target - first_global_);
-        if (kind[t] == kNone) continue;
-        if (kind[i] == kNone ? kind[t] == kInside : kind[t] == kEntry || loop_of_state[t] != loop_of_state[i]) return false;
+      for (ByteEdge& e : byte_edges[global]) {
+        const uint8_t sources = e.flags;
+        e.flags = 0;
+        const size_t t = local(e.target);
+        const int32_t lt = loop_of_state[t];
+        if (lt < 0) continue;  // leaves (or stays out of) every loop
+        const bool same = loop_of_state[i] == lt;
+        if (same && sources == kFromIterationStart) {
+          e.flags = kStartsIteration;
+        } else if (same && sources == kFromInsideIteration) {
+          // the count carries on
+        } else if ((!same || sources == kFromOutside) && is_fresh[t]) {
+          e.flags = kEntersLoop;
+        } else {
+          bad_[static_cast<size_t>(lt)] = true;
+          if (loop_of_state[i] >= 0) bad_[static_cast<size_t>(loop_of_state[i])] = true;
+        }
+      }
+      if (global >= call_edges.size()) continue;
+      for (const CallEdge& c : call_edges[global]) {
+        const size_t t = local(c.target);
+        if (loop_of_state[t] >= 0 && loop_of_state[t] != loop_of_state[i] && !is_fresh[t]) bad_[static_cast<size_t>(loop_of_state[t])] = true;
       }
     }
+    bool any_bad = false;
+    for (size_t l = 0; l < n_loops; ++l) {
+      if (bad_[l]) uncountable.push_back(nfa_.loops[l].repeat), any_bad = true;
+    }
+    if (any_bad) return false;
     std::vector<int32_t> index(n_loops, -1);
     for (size_t l = 0; l < n_loops; ++l) {
-      if (boundary[l] < 0) continue;  // never completes an iteration: counting has nothing to do
       index[l] = static_cast<int32_t>(out_.loops.size());
-      out_.loops.push_back({boundary[l], nfa_.loops[l].limit, overflow[l]});
+      out_.loops.push_back({nfa_.loops[l].limit, overflow[l]});
     }
     for (size_t i = 0; i < pending_.size(); ++i) {
       if (loop_of_state[i] >= 0) out_.states[static_cast<size_t>(first_global_) + i].loop = index[static_cast<size_t>(loop_of_state[i])];
@@ -677,9 +769,16 @@ class Determiniser {
   void expand(int32_t global, const std::vector<int32_t>& members, std::vector<std::vector<ByteEdge>>& byte_edges,
               std::vector<std::vector<CallEdge>>& call_edges) {
     // Bytes: cut [0, 255] at every edge boundary; each edge adds its target to the pieces it covers.
+    // With counted loops, an edge's flags say which kind of member it leaves from (classify_members);
+    // a piece's flags are those of every edge it takes, resolved in mark_loops.
     edges_.clear();
     for (int32_t s : members) {
-      for (const ByteEdge& e : nfa_.states[s].bytes) edges_.push_back(e);
+      const uint8_t from = member_class_.empty() ? 0 : member_class_[static_cast<size_t>(s)];
+      for (ByteEdge e : nfa_.states[s].bytes) {
+        e.flags = from;
+        edges_.push_back(e);
+      }
+      if (from == kFromIterationStart && !nfa_.states[s].calls.empty()) bad_[static_cast<size_t>(loop_of_nfa_[static_cast<size_t>(s)])] = true;
     }
     std::vector<ByteEdge> dfa_bytes;
     if (!edges_.empty()) {
@@ -692,10 +791,14 @@ class Determiniser {
       cuts_.erase(std::unique(cuts_.begin(), cuts_.end()), cuts_.end());
       const size_t pieces = cuts_.size() - 1;
       if (piece_targets_.size() < pieces) piece_targets_.resize(pieces);
+      piece_sources_.assign(pieces, 0);
       for (size_t p = 0; p < pieces; ++p) piece_targets_[p].clear();
       for (const ByteEdge& e : edges_) {
         const auto first = static_cast<size_t>(std::lower_bound(cuts_.begin(), cuts_.end(), e.lo) - cuts_.begin());
-        for (size_t p = first; p < pieces && cuts_[p] <= e.hi; ++p) piece_targets_[p].push_back(e.target);
+        for (size_t p = first; p < pieces && cuts_[p] <= e.hi; ++p) {
+          piece_targets_[p].push_back(e.target);
+          piece_sources_[p] |= e.flags;
+        }
       }
       int32_t prev_state = -1;
       for (size_t p = 0; p < pieces; ++p) {
@@ -705,10 +808,11 @@ class Determiniser {
         std::sort(targets.begin(), targets.end());
         targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
         const int32_t target = intern_targets(targets);
-        if (!dfa_bytes.empty() && target == prev_state && dfa_bytes.back().hi + 1 == lo) {
+        const uint8_t sources = piece_sources_[p];
+        if (!dfa_bytes.empty() && target == prev_state && dfa_bytes.back().hi + 1 == lo && dfa_bytes.back().flags == sources) {
           dfa_bytes.back().hi = static_cast<uint8_t>(hi);
         } else {
-          dfa_bytes.push_back({static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), target});
+          dfa_bytes.push_back({static_cast<uint8_t>(lo), static_cast<uint8_t>(hi), sources, target});
         }
         prev_state = target;
       }
@@ -752,6 +856,11 @@ class Determiniser {
   int32_t generation_ = 0;
   // Scratch, reused across states.
   std::vector<int32_t> stack_, closure_, cuts_, members_, call_targets_;
+  std::vector<uint8_t> piece_sources_;
+  // Counted loops (empty without): per NFA state its loop (-1) and member class, per loop whether it cannot count.
+  std::vector<int32_t> loop_of_nfa_;
+  std::vector<uint8_t> member_class_;
+  std::vector<bool> bad_;
   std::vector<ByteEdge> edges_;
   std::vector<CallEdge> calls_;
   std::vector<std::vector<int32_t>> piece_targets_;
@@ -778,18 +887,20 @@ void state_signature(const std::vector<ByteEdge>& bytes, const std::vector<CallE
                      const std::vector<int32_t>& cls, std::vector<int32_t>& sig) {
   sig.clear();
   int32_t last_cls = -1, last_hi = -2;
+  int32_t last_flags = -1;
   for (const ByteEdge& e : bytes) {
     const int32_t c = cls[static_cast<size_t>(e.target)];
-    if (c == last_cls && e.lo == last_hi + 1) {
+    if (c == last_cls && e.lo == last_hi + 1 && e.flags == last_flags) {
       sig.back() = e.hi;
     } else {
-      sig.push_back(-1);
+      sig.push_back(-1 - e.flags);
       sig.push_back(c);
       sig.push_back(e.lo);
       sig.push_back(e.hi);
     }
     last_cls = c;
     last_hi = e.hi;
+    last_flags = e.flags;
   }
   for (const CallEdge& c : calls) {
     sig.push_back(-2);
@@ -1001,7 +1112,7 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
     std::vector<ByteEdge> bytes;
     for (ByteEdge e : byte_edges[s]) {
       e.target = new_index[cls[static_cast<size_t>(e.target)]];
-      if (!bytes.empty() && bytes.back().target == e.target && bytes.back().hi + 1 == e.lo) {
+      if (!bytes.empty() && bytes.back().target == e.target && bytes.back().hi + 1 == e.lo && bytes.back().flags == e.flags) {
         bytes.back().hi = e.hi;
       } else {
         bytes.push_back(e);
@@ -1025,10 +1136,7 @@ void minimise(Automaton& a, std::vector<std::vector<ByteEdge>>& byte_edges,
   for (int32_t& start : a.rule_start) {
     if (start >= 0) start = new_index[cls[static_cast<size_t>(start)]];
   }
-  for (CountedLoop& loop : a.loops) {
-    loop.boundary = new_index[cls[static_cast<size_t>(loop.boundary)]];
-    loop.overflow = new_index[cls[static_cast<size_t>(loop.overflow)]];
-  }
+  for (CountedLoop& loop : a.loops) loop.overflow = new_index[cls[static_cast<size_t>(loop.overflow)]];
   a.states = std::move(states);
   byte_edges = std::move(ordered_bytes);
   call_edges = std::move(ordered_calls);
@@ -1176,18 +1284,17 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits, int32_t
     const int32_t rule = queue[qi];
     std::vector<int32_t> called;
     int32_t start = -1;
-    // Counted loops first; a rule whose loops do not determinise into countable cycles is built
-    // again unrolled (within max_repetition).
-    for (const int32_t slack : {longest_token, 0}) {
+    // Counted loops where they determinise into countable cycles: a rule with some that do not
+    // is built again with those unrolled (within max_repetition), at worst all of them.
+    std::vector<ExprId> uncounted;
+    for (int attempt = 0; start < 0; ++attempt) {
       called.clear();
-      NfaBuilder builder(g, analysis, limits, nfa_states, called, slack);
+      NfaBuilder builder(g, analysis, limits, nfa_states, called, attempt < kMaxCountingAttempts ? longest_token : 0, uncounted);
       Nfa nfa = builder.build(rule);
       Determiniser det(nfa, rule, a, limits);
-      start = det.run(byte_edges, call_edges);
-      if (start >= 0) {
-        nfa_states += static_cast<int64_t>(nfa.states.size());
-        break;
-      }
+      start = det.run(byte_edges, call_edges, uncounted);
+      std::sort(uncounted.begin(), uncounted.end());
+      if (start >= 0) nfa_states += static_cast<int64_t>(nfa.states.size());
     }
     a.rule_start[rule] = start;
     for (int32_t c : called) {
@@ -1228,15 +1335,14 @@ std::string describe(const Automaton& a) {
            " min=" + std::to_string(s.min_bytes_to_end);
     if (s.loop >= 0) {
       const CountedLoop& loop = a.loops[static_cast<size_t>(s.loop)];
-      out += " loop" + std::to_string(s.loop);
-      if (loop.boundary == static_cast<int32_t>(i)) {
-        out += "(boundary, " + std::to_string(loop.limit) + " then " + std::to_string(loop.overflow) + ")";
-      }
+      out += " loop" + std::to_string(s.loop) + "(" + std::to_string(loop.limit) + " then " + std::to_string(loop.overflow) + ")";
     }
     out += ":";
     for (uint32_t k = s.byte_begin; k < s.byte_end; ++k) {
       const ByteEdge& e = a.byte_edges[k];
       out += " " + std::to_string(e.lo) + "-" + std::to_string(e.hi) + "->" + std::to_string(e.target);
+      if (e.flags & kStartsIteration) out += "+";
+      if (e.flags & kEntersLoop) out += "!";
     }
     for (uint32_t k = s.call_begin; k < s.call_end; ++k) {
       out += " call " + a.rule_names[a.call_edges[k].rule] + "->" + std::to_string(a.call_edges[k].target);

@@ -40,8 +40,8 @@ void StackMachine::close(int32_t state, int32_t parent, int32_t count, int32_t e
       // after a call hands its context to the callee, which keeps the mask cache sharp.
       const AutomatonState& t = a_->states[static_cast<size_t>(c.target)];
       const bool tail = t.is_final && t.byte_begin == t.byte_end && t.call_begin == t.call_end;
-      // (Loop states make no calls, so a return point's count is 0: it enters any loop afresh.)
-      const int32_t ret = tail ? w.parent : intern(c.target, w.parent, 0, -1).node;
+      const int32_t count = return_count(*a_, StackNode{w.state, w.parent, w.count}, c.target);
+      const int32_t ret = tail ? w.parent : intern(c.target, w.parent, count, -1).node;
       work_.push_back({a_->rule_start[static_cast<size_t>(c.rule)], ret, 0, -1});
     }
     if (st.is_final) {
@@ -91,9 +91,10 @@ bool StackMachine::advance(std::span<const int32_t> in, uint8_t c, std::vector<i
   // inside strings, numbers and literals.
   if (in.size() == 1 && in[0] >= 0) {
     const StackNode n = nodes_[static_cast<size_t>(in[0])];
-    const int32_t target = a_->step(n.state, c);
-    if (target < 0) return false;
-    const StackNode next = loop_step(*a_, n, target);
+    const ByteEdge* e = a_->edge(n.state, c);
+    if (e == nullptr) return false;
+    const StackNode next = loop_step(*a_, n, *e, c);
+    if (next.state < 0) return false;
     const AutomatonState& t = a_->states[static_cast<size_t>(next.state)];
     if (!t.is_final && t.call_begin == t.call_end) {
       out.push_back(new_node(next.state, next.parent, next.count));
@@ -105,10 +106,10 @@ bool StackMachine::advance(std::span<const int32_t> in, uint8_t c, std::vector<i
   for (int32_t id : in) {
     if (id < 0) continue;
     const StackNode n = nodes_[static_cast<size_t>(id)];
-    const int32_t target = a_->step(n.state, c);
-    if (target < 0) continue;
-    const StackNode next = loop_step(*a_, n, target);
-    close(next.state, next.parent, next.count, -1, out);
+    const ByteEdge* e = a_->edge(n.state, c);
+    if (e == nullptr) continue;
+    const StackNode next = loop_step(*a_, n, *e, c);
+    if (next.state >= 0) close(next.state, next.parent, next.count, -1, out);
   }
   return !out.empty();
 }

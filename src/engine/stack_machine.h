@@ -42,17 +42,26 @@ struct StackNode {
   int32_t count = 0;  // in a CountedLoop: the iterations completed (0 elsewhere)
 };
 
-// The node a byte step from `from` to `target` makes: its state and count. A step
-// that completes an iteration of a CountedLoop counts it, and the one that reaches
-// the loop's limit continues at its overflow state.
-inline StackNode loop_step(const Automaton& a, const StackNode& from, int32_t target) {
-  StackNode n{target, from.parent, 0};
-  const int32_t loop = a.states[static_cast<size_t>(target)].loop;
-  if (loop < 0 || a.states[static_cast<size_t>(from.state)].loop != loop) return n;
-  const CountedLoop& l = a.loops[static_cast<size_t>(loop)];
+// The node a byte step from `from` over edge `e` (read at byte c) makes: its
+// state and count (see CountedLoop). The step past a loop's limit continues as
+// the same byte read from the loop's overflow state; -1 state if that dies.
+inline StackNode loop_step(const Automaton& a, const StackNode& from, const ByteEdge& e, uint8_t c) {
+  StackNode n{e.target, from.parent, 0};
+  const int32_t loop = a.states[static_cast<size_t>(e.target)].loop;
+  if (loop < 0 || (e.flags & kEntersLoop) || a.states[static_cast<size_t>(from.state)].loop != loop) return n;
   n.count = from.count;
-  if (target == l.boundary && ++n.count == l.limit) n = StackNode{l.overflow, from.parent, 0};
+  if (e.flags & kStartsIteration) {
+    const CountedLoop& l = a.loops[static_cast<size_t>(loop)];
+    if (n.count == l.limit) return StackNode{a.step(l.overflow, c), from.parent, 0};
+    ++n.count;
+  }
   return n;
+}
+
+// The return point of a call made from `from`: inside the caller's loop it keeps the count.
+inline int32_t return_count(const Automaton& a, const StackNode& from, int32_t target) {
+  const int32_t loop = a.states[static_cast<size_t>(target)].loop;
+  return loop >= 0 && a.states[static_cast<size_t>(from.state)].loop == loop ? from.count : 0;
 }
 
 class StackMachine {

@@ -126,6 +126,14 @@ std::optional<ExprId> array_grammar(Grammar& g, JsonLayout& layout, int depth,
       const int64_t from = std::max<int64_t>(p, 1);
       const int64_t lo = std::max<int64_t>(0, mn - from);
       const int32_t hi = limit == INT64_MAX ? kUnbounded : bound(limit - from);
+      if (p == 0 && hi != kUnbounded) {
+        // A bounded list, split so that each repetition starts with the comma (json_layout.h).
+        // (Unbounded lists keep the item (separator item)* shape the automaton builder shares.)
+        const ExprId gap = layout.leading_gap();
+        const ExprId more = g.repeat(g.sequence({layout.separator_rest(depth), *items, gap}), bound(lo), hi);
+        alts.push_back(g.sequence({layout.open('[', depth), *items, gap, more, layout.close_rest(']', depth)}));
+        return g.choice(alts);
+      }
       tail = g.repeat(g.sequence({sep, *items}), bound(lo), hi);
     } else {
       tail = g.empty();

@@ -42,6 +42,18 @@ ExprId JsonLayout::separator(int depth) {
   return g_.sequence({gap(), g_.literal(","), gap()});
 }
 
+ExprId JsonLayout::leading_gap() { return options_.whitespace == WhitespacePolicy::kFlexible ? gap() : g_.empty(); }
+
+ExprId JsonLayout::separator_rest(int depth) {
+  if (options_.whitespace != WhitespacePolicy::kFlexible) return separator(depth);
+  return g_.sequence({g_.literal(","), gap()});
+}
+
+ExprId JsonLayout::close_rest(char bracket, int depth) {
+  if (options_.whitespace != WhitespacePolicy::kFlexible) return close(bracket, depth);
+  return g_.literal(std::string(1, bracket));
+}
+
 ExprId JsonLayout::empty(char open, char close) {
   if (options_.whitespace == WhitespacePolicy::kFlexible) {
     return g_.sequence({g_.literal(std::string(1, open)), gap(), g_.literal(std::string(1, close))});

@@ -23,6 +23,13 @@ class JsonLayout {
   grammar::ExprId separator(int depth);            // the "," between members/elements with its gaps
   grammar::ExprId empty(char open, char close);    // "{}" (with a gap inside under flexible)
   grammar::ExprId colon();                         // between a key and its value
+  // separator and close split at their common start (flexible: the gap; else nothing):
+  // separator = leading_gap separator_rest, close = leading_gap close_rest. A bounded list
+  // written item leading_gap (separator_rest item leading_gap){m,n} close_rest has iterations
+  // that start unlike its end (with "," not with whitespace), which the engine can count.
+  grammar::ExprId leading_gap();
+  grammar::ExprId separator_rest(int depth);
+  grammar::ExprId close_rest(char bracket, int depth);
 
  private:
   grammar::ExprId gap();

@@ -30,17 +30,24 @@ TEST(CountedLoop, LongOptionalRepetitionIsOneLoopAndATail) {
   ASSERT_EQ(a.loops.size(), 1u);
   EXPECT_EQ(a.loops[0].limit, 17);  // 20 - the 3 unrolled for the longest token
   EXPECT_LT(a.states.size(), 10u) << engine::describe(a);
-  // Too short to count (<= 2 * longest + 1), or no vocabulary bound: unrolled.
-  EXPECT_TRUE(automaton_of("root ::= [a-z]{0,7}\n", 3).loops.empty());
+  // Too short to count (<= slack + 1), or no vocabulary bound: unrolled.
+  EXPECT_TRUE(automaton_of("root ::= [a-z]{0,4}\n", 3).loops.empty());
   EXPECT_TRUE(automaton_of("root ::= [a-z]{0,20}\n", 0).loops.empty());
+  // The slack is what one token can complete: 1 + (longest - 1) / (fewest bytes of an iteration).
+  const engine::Automaton pairs = automaton_of("root ::= (\"ab\" | \"cde\"){0,40}\n", 4);
+  ASSERT_EQ(pairs.loops.size(), 1u);
+  EXPECT_EQ(pairs.loops[0].limit, 38);
 }
 
 TEST(CountedLoop, AmbiguousRepetitionsAreUnrolled) {
-  // An iteration's end is not one place ((a|ab): after "a" both ended and not), or the text after
-  // the repetition starts like an iteration: a count per DFA state would be wrong, so no loop.
-  EXPECT_TRUE(automaton_of("root ::= (\"a\" | \"ab\"){0,40}\n", 3).loops.empty());
+  // A byte that may begin the next iteration or go on with this one ((a|aa): after "a", another
+  // "a"), or the text after the repetition starts like an iteration: a count per DFA state would
+  // be wrong, so no loop.
+  EXPECT_TRUE(automaton_of("root ::= (\"a\" | \"aa\"){0,40}\n", 3).loops.empty());
   EXPECT_TRUE(automaton_of("root ::= [a-z]{0,40} [a-c]\n", 3).loops.empty());
-  EXPECT_TRUE(automaton_of("root ::= ([a-z] | x){0,40}\nx ::= \"<\" root \">\"\n", 3).loops.empty());
+  // Counting starts, an iteration may end ambiguously: after "a" of (a|ab), "b" goes on, "a" begins.
+  EXPECT_EQ(automaton_of("root ::= (\"a\" | \"ab\"){0,40}\n", 3).loops.size(), 1u);
+  EXPECT_EQ(automaton_of("root ::= (\",\" \" \"? [0-9]+ \" \"?){0,40} \"]\"\n", 3).loops.size(), 1u);
 }
 
 // A small vocabulary: every byte, and a few longer tokens (the longest, 4 bytes, sets the tail).
@@ -86,6 +93,15 @@ TEST(CountedLoop, AmbiguousRepetitionsKeepTheirLanguage) {
   EXPECT_TRUE(accepts(g, repeat("a", 20) + repeat("ab", 20) + "."));
   EXPECT_FALSE(accepts(g, repeat("ab", 40) + "a."));
   EXPECT_FALSE(accepts(g, repeat("a", 41) + "."));
+  const CompiledGrammar twice = compiler.compile_grammar("root ::= (\"a\" | \"aa\"){0,40} \".\"\n");
+  EXPECT_TRUE(accepts(twice, repeat("a", 80) + "."));
+  EXPECT_FALSE(accepts(twice, repeat("a", 81) + "."));
+  // Iterations with ambiguous ends (a number and optional spaces), counted by their starts.
+  const CompiledGrammar list = compiler.compile_grammar("root ::= \"[0\" (\",\" \" \"? [0-9]+ \" \"?){0,30} \"]\"\n");
+  EXPECT_TRUE(accepts(list, "[0" + repeat(", 12 ", 30) + "]"));
+  EXPECT_TRUE(accepts(list, "[0" + repeat(",7", 30) + "]"));
+  EXPECT_FALSE(accepts(list, "[0" + repeat(", 12 ", 31) + "]"));
+  EXPECT_FALSE(accepts(list, "[0" + repeat(",7", 31) + "]"));
   const CompiledGrammar h = compiler.compile_grammar("root ::= [a-z]{0,40} [a-c]\n");
   EXPECT_TRUE(accepts(h, repeat("z", 40) + "a"));
   EXPECT_FALSE(accepts(h, repeat("z", 41) + "a"));
@@ -106,6 +122,21 @@ TEST(CountedLoop, RollbackRestoresTheCount) {
   ASSERT_TRUE(m.accept_token('"'));
   EXPECT_TRUE(m.can_terminate());
   (void)vocab;
+}
+
+TEST(CountedLoop, CallsInsideALoopKeepTheCount) {
+  // Each nesting level has its own loop node; a return into the loop carries (and may complete) its count.
+  const engine::Automaton a = automaton_of("root ::= ([a-z] | x){0,40}\nx ::= \"<\" root \">\"\n", 3);
+  EXPECT_EQ(a.loops.size(), 1u);
+  Compiler compiler(small_vocab());
+  const CompiledGrammar g = compiler.compile_grammar("root ::= ([a-z] | x){0,12}\nx ::= \"<\" root \">\"\n");
+  EXPECT_TRUE(accepts(g, "abcdefghijk<abcdefghijkl>"));   // 12 at both levels
+  EXPECT_FALSE(accepts(g, "abcdefghijkl<a>"));            // 13 at the top
+  EXPECT_FALSE(accepts(g, "ab<abcdefghijklm>"));          // 13 inside
+  EXPECT_TRUE(accepts(g, "<<<>>>abcdefghijk"));
+  EXPECT_FALSE(accepts(g, "<<<>>>abcdefghijkl"));
+  EXPECT_TRUE(accepts(g, "abc<xy>defghijk"));     // the count goes through the call: 3 + 1 + 8
+  EXPECT_FALSE(accepts(g, "abc<xy>defghijkl"));
 }
 
 // Random walks: the fast mask equals the brute-force one at every step, through the loop, across
@@ -138,6 +169,9 @@ TEST(CountedLoop, MasksEqualBruteForceAcrossTheLimit) {
       R"({"type":"string","minLength":12,"maxLength":40})",
       R"({"type":"object","properties":{"a":{"type":"string","maxLength":25},"b":{"type":"string","maxLength":11}},"required":["a","b"]})",
       R"({"type":"string","pattern":"^[a-c]{0,30}$"})",
+      // Items are calls inside the loop; their strings are loops of their own.
+      R"({"type":"array","items":{"type":"object","properties":{"k":{"type":"string","maxLength":12}},"required":["k"]},"maxItems":9})",
+      R"({"type":"array","items":{"type":"integer"},"maxItems":25})",
   };
   uint64_t seed = 11;
   for (const char* schema : schemas) {
@@ -146,6 +180,8 @@ TEST(CountedLoop, MasksEqualBruteForceAcrossTheLimit) {
   }
   walk_and_compare(compiler.compile_grammar("root ::= \"<\" ([a-z] | \"\\xc3\\xa9\"){2,29} \">\" [0-9]\n"), "gbnf", ++seed,
                    80, compared);
+  walk_and_compare(compiler.compile_grammar("root ::= ([a-z] | x){0,12} \".\"\nx ::= \"<\" ([a-z] | x){0,12} \">\"\n"),
+                   "recursive gbnf", ++seed, 80, compared);
   std::printf("[ counted loop ] %d masks compared\n", compared);
 }
 
