@@ -25,7 +25,7 @@ namespace stencil {
 // Limits applied while compiling. Hitting one is a LimitError that names it.
 struct CompileLimits {
   int32_t max_automaton_states = 200000;  // states over all rules after expansion
-  int32_t max_repetition = 10000;         // the largest explicit bound in {m,n} expanded as is
+  int32_t max_repetition = 10000;         // the largest bound in {m,n} expanded as is (long optional parts are counted instead)
   int32_t max_rules = 100000;
   // Token masks of automaton states are precomputed at compile time when the
   // automaton has at most this many scanning states; otherwise each state's mask
@@ -54,6 +54,11 @@ struct JsonOptions {
   bool lenient = false;
   // Allow \-escapes in strings (\" \\ \/ \b \f \n \r \t \uXXXX).
   bool allow_escapes = true;
+  // `pattern` classes \d \w \s (and complements) produce only what every common regex dialect
+  // matches, so validators other than ECMAScript ones (Python's jsonschema) accept the output:
+  // \s without U+FEFF, \S without U+0085 or U+001C-U+001F, \D and \W only ASCII. false:
+  // ECMAScript exactly, as the JSON Schema spec says (strings only other dialects reject).
+  bool portable_patterns = true;
   int32_t max_depth = 64;  // nesting of schemas and $ref expansion
 };
 

@@ -260,10 +260,16 @@ class NfaBuilder {
  public:
   // Optional repetitions longer than their slack (see emit_counted) become counted loops, except
   // the repetition expressions in `uncounted` (sorted). longest_token 0: none.
+  // What the builders of one grammar share about counting, per expression (-1: not known yet).
+  struct CountingMemo {
+    std::vector<int32_t> min_bytes;  // min_bytes()
+    std::vector<int8_t> counted;     // holds_counted()
+  };
   NfaBuilder(const Grammar& g, RuleAnalysis& analysis, const CompileLimits& limits, int64_t& total_states,
-             std::vector<int32_t>& called_rules, int32_t longest_token, const std::vector<ExprId>& uncounted)
+             std::vector<int32_t>& called_rules, int32_t longest_token, const std::vector<ExprId>& uncounted,
+             CountingMemo& memo)
       : g_(g), analysis_(analysis), limits_(limits), total_states_(total_states), called_(called_rules),
-        longest_token_(longest_token), uncounted_(uncounted) {}
+        longest_token_(longest_token), uncounted_(uncounted), memo_(memo) {}
 
   Nfa build(int32_t rule) {
     nfa_ = Nfa{};
@@ -295,8 +301,7 @@ class NfaBuilder {
   void emit(ExprId id, int32_t in, int32_t out, int depth) {
     const Expr& e = g_.expr(id);
     const bool composite = e.kind == ExprKind::kSequence || e.kind == ExprKind::kChoice ||
-                           e.kind == ExprKind::kRepeat ||
-                           (e.kind == ExprKind::kRuleRef && analysis_.inline_call(e.rule, g_.root()));
+                           e.kind == ExprKind::kRepeat || (e.kind == ExprKind::kRuleRef && inlined(e.rule));
     if (!composite) return emit_fragment(id, in, out, depth);
     const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(id)) << 32) | static_cast<uint32_t>(out);
     if (auto it = tails_.find(key); it != tails_.end()) {
@@ -341,7 +346,7 @@ class NfaBuilder {
         return;
       }
       case ExprKind::kRuleRef:
-        if (analysis_.inline_call(e.rule, g_.root())) {
+        if (inlined(e.rule)) {
           emit(g_.rule(e.rule).body, in, out, depth + 1);
         } else {
           nfa_.states[in].calls.push_back({e.rule, out});
@@ -396,6 +401,35 @@ class NfaBuilder {
     }
   }
 
+  // Whether a reference to `rule` is expanded here. Inside the iterations of a counted loop, a rule
+  // holding a counted loop of its own is called instead: loops do not nest (a node has one count),
+  // and a list of long strings is then a short loop of calls to one counted string.
+  bool inlined(int32_t rule) {
+    if (!analysis_.inline_call(rule, g_.root())) return false;
+    return in_counted_ == 0 || !holds_counted(g_.rule(rule).body, 0);
+  }
+
+  // The expression (with the rules it inlines) has a repetition this builder would count.
+  bool holds_counted(ExprId id, int depth) {
+    int8_t& memo = memo_.counted[static_cast<size_t>(id)];
+    if (memo >= 0) return memo != 0;
+    if (depth > kMaxExpressionDepth) return false;
+    memo = 0;  // a recursive reference meets this
+    const Expr& e = g_.expr(id);
+    bool found = false;
+    if (e.kind == ExprKind::kRepeat && e.max != grammar::kUnbounded) {
+      const int64_t optional = int64_t{e.max} - e.min;
+      const int32_t slack = optional > 1 ? counted_slack(id, e.children[0]) : 0;
+      found = slack > 0 && optional > int64_t{slack} + 1;
+    }
+    if (e.kind == ExprKind::kRuleRef) {
+      found = analysis_.inline_call(e.rule, g_.root()) && holds_counted(g_.rule(e.rule).body, depth + 1);
+    }
+    for (size_t i = 0; !found && i < e.children.size(); ++i) found = holds_counted(e.children[i], depth + 1);
+    memo = found ? 1 : 0;
+    return found;
+  }
+
   // The iterations of `child` one token can complete: its first (maybe only its last byte) and
   // then one per min_bytes(child). 0 when the repetition is not to be counted.
   int32_t counted_slack(ExprId repeat, ExprId child) {
@@ -406,8 +440,7 @@ class NfaBuilder {
 
   // Fewest bytes the expression matches (a lower bound where rules recurse).
   int32_t min_bytes(ExprId id, int depth) {
-    if (min_bytes_.size() < static_cast<size_t>(g_.expr_count())) min_bytes_.resize(static_cast<size_t>(g_.expr_count()), -1);
-    int32_t& memo = min_bytes_[static_cast<size_t>(id)];
+    int32_t& memo = memo_.min_bytes[static_cast<size_t>(id)];
     if (memo >= 0) return memo;
     if (depth > kMaxExpressionDepth) return 0;
     memo = 0;  // a recursive reference meets this bound
@@ -440,6 +473,7 @@ class NfaBuilder {
     eps(boundary, out);
     const int32_t body_in = add(), body_out = add();
     eps(boundary, body_in);
+    ++in_counted_;
     emit(child, body_in, body_out, depth + 1);
     eps(body_out, boundary);
     const int32_t last = static_cast<int32_t>(nfa_.states.size());
@@ -451,6 +485,7 @@ class NfaBuilder {
       emit(child, cur, next, depth + 1);
       cur = next;
     }
+    --in_counted_;
     nfa_.loops.push_back({repeat, boundary, body_in, boundary, last, overflow, n - slack});
   }
 
@@ -546,7 +581,8 @@ class NfaBuilder {
   std::vector<int32_t>& called_;
   const int32_t longest_token_;
   const std::vector<ExprId>& uncounted_;
-  std::vector<int32_t> min_bytes_;  // per expression, -1 until computed
+  CountingMemo& memo_;
+  int32_t in_counted_ = 0;  // emitting the iterations of a counted loop (see inlined)
   Nfa nfa_;
   std::unordered_map<uint64_t, int32_t> tails_;  // (expression, out) -> the start of its fragment
   std::unordered_multimap<uint64_t, Suffix> suffixes_;  // hash of (children[from..], out) -> its start
@@ -1278,6 +1314,8 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits, int32_t
   std::vector<std::vector<CallEdge>> call_edges;
   int64_t nfa_states = 0;
   std::vector<int32_t> queue{g.root()};
+  NfaBuilder::CountingMemo memo{std::vector<int32_t>(static_cast<size_t>(g.expr_count()), -1),
+                                std::vector<int8_t>(static_cast<size_t>(g.expr_count()), -1)};
   std::vector<bool> queued(g.rule_count(), false);
   queued[g.root()] = true;
   for (size_t qi = 0; qi < queue.size(); ++qi) {
@@ -1289,7 +1327,8 @@ Automaton build_automaton(const Grammar& g, const CompileLimits& limits, int32_t
     std::vector<ExprId> uncounted;
     for (int attempt = 0; start < 0; ++attempt) {
       called.clear();
-      NfaBuilder builder(g, analysis, limits, nfa_states, called, attempt < kMaxCountingAttempts ? longest_token : 0, uncounted);
+      NfaBuilder builder(g, analysis, limits, nfa_states, called, attempt < kMaxCountingAttempts ? longest_token : 0, uncounted,
+                         memo);
       Nfa nfa = builder.build(rule);
       Determiniser det(nfa, rule, a, limits);
       start = det.run(byte_edges, call_edges, uncounted);

@@ -117,7 +117,8 @@ Grammar parse_gbnf(std::string_view text, std::string_view root_name = "root");
 // Parses an ECMAScript-style regex (JSON Schema `pattern` dialect) into a grammar
 // with a single root rule matching exactly the strings the regex fully matches
 // (anchors ^ $ are accepted at the ends). Throws GrammarError ("1:column").
-Grammar parse_regex(std::string_view pattern);
+// portable_classes: see RegexOptions.
+Grammar parse_regex(std::string_view pattern, bool portable_classes = false);
 struct RegexOptions {
   // The matched text appears inside a JSON string literal: characters that JSON
   // must escape (", \, control characters) are produced in their escaped form
@@ -132,6 +133,11 @@ struct RegexOptions {
   // match anywhere in the string unless anchored with ^ / $ (`abc` accepts "xabcx").
   // true: the whole string must match, as if written ^(?:pattern)$ (parse_regex's semantics).
   bool full_match = false;
+  // \d \w \s and their complements match only what they match in every common dialect
+  // (ECMAScript, Python's re, ...), so that a validator in any of them accepts what is
+  // produced: \s without U+FEFF, \S without U+0085 or U+001C-U+001F, \D and \W ASCII only.
+  // false: ECMAScript exactly.
+  bool portable_classes = false;
 };
 // Adds the regex as a new rule of an existing grammar (used by the JSON Schema
 // compiler for `pattern`); returns that rule. Throws GrammarError.

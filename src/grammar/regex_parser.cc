@@ -84,11 +84,23 @@ bool contains(const Ranges& set, uint32_t cp) {
   return std::any_of(set.begin(), set.end(), [cp](const Range& r) { return r.lo <= cp && cp <= r.hi; });
 }
 
-// ECMAScript's class escapes and `.` (which excludes all four LineTerminators).
+// The class escapes: ECMAScript's (ASCII \d and \w; \s with U+FEFF), and with portable classes
+// (RegexOptions) in two widths. JSON Schema means ECMAScript's, but validators run other dialects: Python's re, for one, takes Unicode digits and
+// letters for \d and \w, and U+001C-U+001F and U+0085 but not U+FEFF for \s. So that whatever
+// we produce matches in any of them, an escape stands for what every dialect puts in it (narrow)
+// and its complement for what none does (the complement of wide): \S never yields U+0085, \D
+// and \W only ASCII. Inside a negated class the two swap, as the class is complemented.
 const Ranges kDigit = {{'0', '9'}};
+const Ranges kDigitWide = {{'0', '9'}, {0x80, kMaxCodepoint}};  // (stands for Unicode's decimal digits)
 const Ranges kWord = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}};
+const Ranges kWordWide = {{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}, {0x80, kMaxCodepoint}};
 const Ranges kSpace = {{0x09, 0x0D},     {0x20, 0x20},     {0xA0, 0xA0},     {0x1680, 0x1680}, {0x2000, 0x200A},
                        {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}, {0xFEFF, 0xFEFF}};
+const Ranges kSpaceNarrow = {{0x09, 0x0D},     {0x20, 0x20},     {0xA0, 0xA0},     {0x1680, 0x1680}, {0x2000, 0x200A},
+                             {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000}};
+const Ranges kSpaceWide = {{0x09, 0x0D},     {0x1C, 0x20},     {0x85, 0x85},     {0xA0, 0xA0},
+                           {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F},
+                           {0x205F, 0x205F}, {0x3000, 0x3000}, {0xFEFF, 0xFEFF}};
 const Ranges kLineTerminators = {{0x0A, 0x0A}, {0x0D, 0x0D}, {0x2028, 0x2029}};
 const Ranges kAny = {{0, kMaxCodepoint}};
 
@@ -116,7 +128,7 @@ struct Node {
 
 class Parser {
  public:
-  explicit Parser(std::string_view pattern) {
+  explicit Parser(std::string_view pattern, bool portable) : portable_(portable) {
     size_t pos = 0;
     while (pos < pattern.size()) {
       const int32_t cp = decode_utf8(pattern, pos);
@@ -338,6 +350,7 @@ class Parser {
       negated = true;
       ++pos_;
     }
+    negated_class_ = negated;
     Ranges ranges;
     while (peek() != ']') {
       if (peek() == kEof) fail_at(start, "missing ']' for this character class");
@@ -361,6 +374,7 @@ class Parser {
       }
     }
     ++pos_;  // ]
+    negated_class_ = false;
     ranges = normalise(std::move(ranges));
     return add_class(start, negated ? complement(ranges) : ranges);
   }
@@ -432,13 +446,22 @@ class Parser {
     if (c == kEof) fail_at(at, "'\\' at the end of the pattern");
     ++pos_;
     auto one = [](uint32_t cp) { return Ranges{{cp, cp}}; };
+    // Portable: what every dialect puts in the escape, or (in a [^...] class, which is complemented)
+    // what any does; see kDigit.
+    const bool swap = in_class && negated_class_;
+    const Ranges& digit = !portable_ ? kDigit : swap ? kDigitWide : kDigit;
+    const Ranges& not_digit = !portable_ ? kDigit : swap ? kDigit : kDigitWide;
+    const Ranges& word = !portable_ ? kWord : swap ? kWordWide : kWord;
+    const Ranges& not_word = !portable_ ? kWord : swap ? kWord : kWordWide;
+    const Ranges& space = !portable_ ? kSpace : swap ? kSpaceWide : kSpaceNarrow;
+    const Ranges& not_space = !portable_ ? kSpace : swap ? kSpaceNarrow : kSpaceWide;
     switch (c) {
-      case 'd': return kDigit;
-      case 'D': return complement(kDigit);
-      case 'w': return kWord;
-      case 'W': return complement(kWord);
-      case 's': return kSpace;
-      case 'S': return complement(kSpace);
+      case 'd': return digit;
+      case 'D': return complement(not_digit);
+      case 'w': return word;
+      case 'W': return complement(not_word);
+      case 's': return space;
+      case 'S': return complement(not_space);
       case 'n': return one('\n');
       case 'r': return one('\r');
       case 't': return one('\t');
@@ -481,6 +504,8 @@ class Parser {
 
   std::vector<uint32_t> cps_;  // the pattern, decoded
   size_t pos_ = 0;             // index into cps_
+  const bool portable_;         // RegexOptions::portable_classes
+  bool negated_class_ = false;  // parsing the atoms of a [^...] class (see kDigit)
   std::vector<Node> nodes_;
 };
 
@@ -774,7 +799,7 @@ class Lowerer {
 
 RuleId add_regex_rule(Grammar& grammar, std::string_view pattern, const RegexOptions& options) {
   // Parse and plan first: every GrammarError is thrown before `grammar` is touched.
-  Parser parser(pattern);
+  Parser parser(pattern, options.portable_classes);
   const int32_t root = parser.parse();
   AnchorPlan plan(parser.nodes());
   const Edge edge = options.full_match ? Edge::kAnchored : Edge::kOpen;
@@ -785,9 +810,10 @@ RuleId add_regex_rule(Grammar& grammar, std::string_view pattern, const RegexOpt
   return rule;
 }
 
-Grammar parse_regex(std::string_view pattern) {
+Grammar parse_regex(std::string_view pattern, bool portable_classes) {
   Grammar grammar;
   RegexOptions options;
+  options.portable_classes = portable_classes;
   options.rule_name_prefix = "root";
   options.full_match = true;
   grammar.set_root(add_regex_rule(grammar, pattern, options));

@@ -604,7 +604,8 @@ class Emitter {
       }
       if (!n.formats.empty() && !unsupported(n.pointer + "/format", "format together with pattern")) return std::nullopt;
       if (has_lengths) {
-        const LengthBoundedPattern bounded = length_bounded_pattern(g_, n.patterns.front(), n.min_length, n.max_length);
+        const LengthBoundedPattern bounded = length_bounded_pattern(g_, n.patterns.front(), n.min_length, n.max_length,
+                                                                         opt_.portable_patterns);
         if (bounded.handled && !bounded.exact) {
           note_incomplete(n.pointer + "/pattern", "matches longer than the share of maxLength given to each part of "
                                                   "the pattern (or matching only inside a longer string) are not produced");
@@ -621,6 +622,7 @@ class Emitter {
       } else try {
         grammar::RegexOptions ro;
         ro.inside_json_string = true;
+        ro.portable_classes = opt_.portable_patterns;
         body = g_.rule_ref(grammar::add_regex_rule(g_, n.patterns.front(), ro));
       } catch (const Error& e) {
         if (!unsupported(n.pointer + "/pattern", std::string("unsupported pattern: ") + e.message())) return std::nullopt;
@@ -737,6 +739,7 @@ class Emitter {
             // The regex front end gives `pattern` its search semantics (unanchored means anywhere).
             grammar::RegexOptions ro;
             ro.inside_json_string = true;
+            ro.portable_classes = opt_.portable_patterns;
             ExprId key = g_.sequence({g_.literal("\""), g_.rule_ref(grammar::add_regex_rule(g_, pattern, ro)), g_.literal("\"")});
             extra = g_.sequence({key, layout_.colon(), *v});
           } catch (const Error& e) {

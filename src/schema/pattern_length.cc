@@ -18,7 +18,7 @@ using grammar::Grammar;
 
 class PatternLengths {
  public:
-  explicit PatternLengths(Grammar& g) : g_(g) {}
+  PatternLengths(Grammar& g, bool portable_classes) : g_(g), portable_(portable_classes) {}
 
   // `pattern` with minLength/maxLength, for anchored patterns that are a sequence of fixed-length pieces
   // and at most one repeated character class (`^[A-Z]{2}[0-9]+$`): the length bounds move into that
@@ -28,7 +28,7 @@ class PatternLengths {
     LengthBoundedPattern out;
     Grammar rg;
     try {
-      rg = grammar::parse_regex(pattern);
+      rg = grammar::parse_regex(pattern, portable_);
     } catch (const Error&) {
       return out;
     }
@@ -104,7 +104,7 @@ class PatternLengths {
   bool lengths_implied(const std::string& pattern, int64_t min_len, int64_t max_len) {
     Grammar rg;
     try {
-      rg = grammar::parse_regex(pattern);
+      rg = grammar::parse_regex(pattern, portable_);
     } catch (const Error&) {
       return false;
     }
@@ -181,7 +181,7 @@ class PatternLengths {
   std::optional<ExprId> capped_pattern(const std::string& pattern, int64_t max_len, bool& exact) {
     Grammar rg;
     try {
-      rg = grammar::parse_regex(pattern);
+      rg = grammar::parse_regex(pattern, portable_);
     } catch (const Error&) {
       return std::nullopt;
     }
@@ -362,12 +362,14 @@ class PatternLengths {
 
  private:
   Grammar& g_;
+  const bool portable_;  // grammar::RegexOptions::portable_classes
 };
 
 }  // namespace
 
-LengthBoundedPattern length_bounded_pattern(Grammar& g, const std::string& pattern, int64_t min_len, int64_t max_len) {
-  PatternLengths p(g);
+LengthBoundedPattern length_bounded_pattern(Grammar& g, const std::string& pattern, int64_t min_len, int64_t max_len,
+                                            bool portable_classes) {
+  PatternLengths p(g, portable_classes);
   LengthBoundedPattern bounded = p.bounded_pattern(pattern, min_len, max_len);
   if (!bounded.handled && p.lengths_implied(pattern, min_len, max_len)) {
     bounded.handled = true;

@@ -23,7 +23,8 @@ struct LengthBoundedPattern {
 };
 
 // min_len/max_len in code points; max_len may be kNoMax (schema_node.h).
+// portable_classes: see grammar::RegexOptions.
 LengthBoundedPattern length_bounded_pattern(grammar::Grammar& g, const std::string& pattern, int64_t min_len,
-                                            int64_t max_len);
+                                            int64_t max_len, bool portable_classes);
 
 }  // namespace stencil::schema
