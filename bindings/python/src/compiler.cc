@@ -24,7 +24,7 @@ WhitespacePolicy parse_whitespace(const std::string& name) {
 // giving both is an error rather than one silently winning.
 JsonOptions json_options(const std::string& whitespace, int32_t indent, int32_t max_whitespace_newlines,
                          std::optional<int32_t> max_whitespace_spaces, std::optional<int32_t> max_whitespace,
-                         bool strict, bool lenient, bool allow_escapes, int32_t max_depth) {
+                         bool strict, bool lenient, bool allow_escapes, int32_t max_depth, bool portable_patterns = true) {
   if (max_whitespace && max_whitespace_spaces) {
     throw ArgumentError("give max_whitespace or max_whitespace_spaces, not both (they are the same bound)");
   }
@@ -38,6 +38,7 @@ JsonOptions json_options(const std::string& whitespace, int32_t indent, int32_t 
   json.lenient = lenient;
   json.allow_escapes = allow_escapes;
   json.max_depth = max_depth;
+  json.portable_patterns = portable_patterns;
   return json;
 }
 
@@ -115,10 +116,11 @@ are CompileLimits' fields; exceeding one raises LimitError naming it.)doc")
           "compile_json_schema",
           [](const Compiler& c, py::handle schema, const std::string& whitespace, int32_t indent,
              int32_t max_whitespace_newlines, std::optional<int32_t> max_whitespace_spaces,
-             std::optional<int32_t> max_whitespace, bool strict, bool lenient, bool allow_escapes, int32_t max_depth) {
+             std::optional<int32_t> max_whitespace, bool strict, bool lenient, bool allow_escapes, int32_t max_depth,
+             bool portable_patterns) {
             const std::string text = schema_text(schema);
             const JsonOptions json = json_options(whitespace, indent, max_whitespace_newlines, max_whitespace_spaces,
-                                                  max_whitespace, strict, lenient, allow_escapes, max_depth);
+                                                  max_whitespace, strict, lenient, allow_escapes, max_depth, portable_patterns);
             py::gil_scoped_release release;
             return c.compile_json_schema(text, json);
           },
@@ -126,11 +128,13 @@ are CompileLimits' fields; exceeding one raises LimitError naming it.)doc")
           py::arg("max_whitespace_newlines") = JsonOptions{}.max_whitespace_newlines,
           py::arg("max_whitespace_spaces") = py::none(), py::arg("max_whitespace") = py::none(), py::arg("strict") = true,
           py::arg("lenient") = false, py::arg("allow_escapes") = true, py::arg("max_depth") = JsonOptions{}.max_depth,
+          py::arg("portable_patterns") = true,
           R"doc(Compiles a JSON Schema given as JSON text, a dict, or a pydantic model class (v2
 model_json_schema() or v1 schema()). whitespace: "flexible" (bounded runs between tokens:
 max_whitespace_newlines newlines, max_whitespace (alias max_whitespace_spaces) spaces or tabs),
 "compact" (none) or "pretty" (one layout, `indent` spaces per level). strict=True: absent additionalProperties means none
-(OpenAI strict mode); lenient=True ignores unsupported keywords with a warning. Raises
+(OpenAI strict mode); lenient=True ignores unsupported keywords with a warning. portable_patterns=True:
+pattern classes \d \w \s produce only what every common regex dialect matches (False: ECMAScript exactly). Raises
 SchemaError whose `pointer` is the JSON pointer of the offending schema.)doc")
       .def(
           "compile_builtin_json",

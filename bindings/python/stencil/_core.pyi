@@ -88,7 +88,7 @@ class Compiler:
                             indent: int = 2, max_whitespace_newlines: int = 1,
                             max_whitespace_spaces: Optional[int] = None, max_whitespace: Optional[int] = None,
                             strict: bool = True, lenient: bool = False, allow_escapes: bool = True,
-                            max_depth: int = 64) -> CompiledGrammar:
+                            max_depth: int = 64, portable_patterns: bool = True) -> CompiledGrammar:
         """A JSON Schema as text, a dict or a pydantic model (v2 or v1). Raises SchemaError (with .pointer)."""
     def compile_builtin_json(self, *, whitespace: Whitespace = "flexible", indent: int = 2,
                              max_whitespace_newlines: int = 1, max_whitespace_spaces: Optional[int] = None,

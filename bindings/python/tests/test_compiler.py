@@ -191,3 +191,11 @@ def test_compile_releases_the_gil(llama3_vocab):
     assert duration > 0.05, f"the compile took {duration * 1000:.1f} ms: too short to tell"
     assert stall < duration / 2, f"ticker stalled {stall * 1000:.1f} ms of a {duration * 1000:.1f} ms compile"
 
+
+
+def test_portable_patterns(small_compiler):
+    # U+FEFF is \s in ECMAScript, not in Python's re: by default it is not produced (nor accepted).
+    schema = {"type": "string", "pattern": "^\\s$"}
+    assert matches(small_compiler.compile_json_schema(schema), '" "')
+    assert not matches(small_compiler.compile_json_schema(schema), '"\ufeff"')
+    assert matches(small_compiler.compile_json_schema(schema, portable_patterns=False), '"\ufeff"')
