@@ -101,8 +101,9 @@ struct Automaton {
 // Builds the automaton. Throws GrammarError for undefined rules, left recursion
 // the engine can't take (naming the cycle) and grammars that accept nothing;
 // LimitError when limits.max_automaton_states is exceeded. `longest_token` is
-// the vocabulary's longest token in bytes: optional repetitions longer than
-// about twice that become CountedLoops (0: never).
+// the vocabulary's longest token in bytes: an optional repetition longer than
+// slack + 1, slack = the iterations one such token can start, becomes a
+// CountedLoop where it counts exactly (0: never).
 Automaton build_automaton(const grammar::Grammar& grammar, const CompileLimits& limits, int32_t longest_token = 0);
 
 // The automaton as readable text (one line per state), for debugging.
