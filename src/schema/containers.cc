@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
 
 #include "stencil/errors.h"
 
@@ -132,7 +133,16 @@ std::optional<ExprId> array_grammar(Grammar& g, JsonLayout& layout, int depth,
         const ExprId gap = layout.leading_gap();
         const ExprId more = g.repeat(g.sequence({layout.separator_rest(depth), *items, gap}), bound(lo), hi);
         alts.push_back(g.sequence({layout.open('[', depth), *items, gap, more, layout.close_rest(']', depth)}));
-        return g.choice(alts);
+        // One rule per distinct list: inside the items of another bounded list the engine then
+        // calls it rather than nesting one counted loop in another (automaton_builder.cc: inlined).
+        const ExprId list = g.choice(alts);
+        const std::string name = "bounded-list-e" + std::to_string(list);
+        grammar::RuleId rule = g.find_rule(name);
+        if (rule < 0) {
+          rule = g.declare_rule(name);
+          g.define_rule(rule, list);
+        }
+        return g.rule_ref(rule);
       }
       tail = g.repeat(g.sequence({sep, *items}), bound(lo), hi);
     } else {
