@@ -32,8 +32,13 @@ using grammar::Grammar;
 
 // Nesting of expressions and inlined rules expanded by the recursive builders below.
 constexpr int32_t kMaxExpressionDepth = 2000;
-// Non-recursive rules estimated at or under this many NFA states are inlined at every call site.
+// Non-recursive rules estimated at or under this many NFA states are inlined at every call
+// site, as long as all the copies together stay under kInlineCopiesStates: a rule called from
+// thousands of places (the whitespace between JSON tokens, ~70 states, in a large schema)
+// inlined everywhere would be most of the automaton, while a call costs the mask cache one
+// lazily refined entry per parent (mask_cache.h).
 constexpr int64_t kInlineAlwaysStates = 256;
+constexpr int64_t kInlineCopiesStates = 8192;
 // Builds of one rule that may drop counted loops that cannot count (see mark_loops) before all are unrolled.
 constexpr int kMaxCountingAttempts = 4;
 // Recursive rules are inlined (see decide_recursive_inlining) up to this size.
@@ -76,7 +81,9 @@ class RuleAnalysis {
   bool inline_call(int32_t r, int32_t root) {
     if (r == root) return false;
     if (recursive_[r]) return inline_recursive_[r];
-    return call_count_[r] <= 1 || rule_size(r, 0) <= kInlineAlwaysStates;
+    if (call_count_[r] <= 1) return true;
+    const int64_t size = rule_size(r, 0);
+    return size <= kInlineAlwaysStates && size * call_count_[r] <= kInlineCopiesStates;
   }
 
   int64_t expr_size(ExprId id, int depth) {

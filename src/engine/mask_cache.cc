@@ -27,9 +27,13 @@ struct StateResult {
   int32_t max_local_after = 0;     // see StateMask::max_local_after
 };
 
-// Refinement is skipped for rules returned to from more places than this (the
-// cost grows with states x parents); their uncertain tokens are checked at run time.
-constexpr size_t kMaxRefinedParents = 512;
+// Rules with more parent states than this (or more return points than
+// kMaxEscapeReturns) are refined lazily, one parent at a time (see mask_cache.h):
+// refining every parent up front costs states x parents walks.
+constexpr size_t kMaxRefinedParents = 64;
+// A state is refined lazily too when refining it up front would walk more tokens than
+// this (uncertain tokens x parents, ~50 ns each).
+constexpr int64_t kMaxEagerRefinementWalks = 16384;
 
 bool is_tail(const Automaton& a, int32_t t) {
   const AutomatonState& s = a.states[static_cast<size_t>(t)];
@@ -46,7 +50,7 @@ std::vector<std::vector<int32_t>> effective_parents(const Automaton& a) {
     std::vector<bool> seen(n, false);
     std::vector<int32_t> stack{static_cast<int32_t>(r)};
     seen[r] = true;
-    while (!stack.empty() && out[r].size() <= kMaxRefinedParents) {
+    while (!stack.empty()) {
       const int32_t rule = stack.back();
       stack.pop_back();
       for (uint32_t k = a.return_begin[static_cast<size_t>(rule)]; k < a.return_begin[static_cast<size_t>(rule) + 1]; ++k) {
@@ -121,6 +125,7 @@ struct LevelBase {
   int32_t parent;        // single form: the parent node of the one stack
   int32_t parent_bytes;  // single form: fewest bytes the parent chain needs to end
   Reach reach;
+  bool wild_only = false;  // the set is just kWild: every token below is uncertain
 };
 
 struct Level {
@@ -138,7 +143,9 @@ class TrieClassifier {
 
   // With text_by_count, tokens that are whole text (SortedVocab::token_text_chars)
   // are left out: the caller classifies them by their character count.
-  void run(int32_t state, StateResult& out, bool text_by_count) {
+  // With parent_state >= 0 the walk starts from the stack (state, (parent_state, <bottom>)):
+  // a refinement (see MaskCache::refinement).
+  void run(int32_t state, StateResult& out, bool text_by_count, int32_t parent_state = -1) {
     sm_.clear();
     buf_.clear();
     const size_t max_depth = static_cast<size_t>(sorted_.max_token_bytes) + 1;
@@ -148,7 +155,7 @@ class TrieClassifier {
     first_.resize(max_depth);
     Level* const levels = levels_.data();
     LevelBase* const bases = bases_.data();
-    sm_.start(state, kEscapeParent, buf_);
+    sm_.start(state, parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent, buf_);
     bases[0] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, reach(sm_, buf_)};
     levels[0] = Level{-1, 0, Level::kUnresolved, 0};
     const TrieNode* const nodes = sorted_.nodes.data();
@@ -224,6 +231,7 @@ class TrieClassifier {
         if (!first_known_[d - 1]) {
           first = {0, 0, 0, 0};
           for (uint32_t i = begin; i < base.set_end; ++i) {
+            if (buf_[i] == kWild) first = {~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
             if (buf_[i] < 0) continue;
             const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
             for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
@@ -245,6 +253,12 @@ class TrieClassifier {
       const LevelBase& nb = bases[next.base];
       if (nb.reach == Reach::kDead) {
         k = node.end;  // nothing below survives either
+        continue;
+      }
+      if (nb.wild_only && !text_by_count) {
+        out.uncertain.insert(out.uncertain.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
+                             sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
+        k = node.end;
         continue;
       }
       if (node.tokens_begin != node.tokens_end &&
@@ -283,7 +297,7 @@ class TrieClassifier {
       return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0};
     }
     buf_.insert(buf_.end(), set.begin(), set.end());
-    bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r};
+    bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r, set.size() == 1 && set[0] == kWild};
     return Level{-1, static_cast<int32_t>(d), Level::kUnresolved, 0};
   }
 
@@ -301,12 +315,20 @@ class TrieClassifier {
 
 }  // namespace
 
+int64_t refinement_bytes(const ParentRefinement& r) {
+  return static_cast<int64_t>(sizeof(ParentRefinement) + r.accepted.size() * 4 + r.uncertain.size() * 4);
+}
+
 int64_t StateMask::memory_bytes() const {
   int64_t n = static_cast<int64_t>(sizeof(StateMask) + bitset.size() * 4 + accepted.size() * 4 + uncertain.size() * 4);
-  for (const ParentRefinement& r : refinements) {
-    n += static_cast<int64_t>(sizeof(ParentRefinement) + r.accepted.size() * 4 + r.uncertain.size() * 4);
-  }
+  for (const ParentRefinement& r : refinements) n += refinement_bytes(r);
+  if (lazy_parents != nullptr) n += static_cast<int64_t>(lazy_parents->size() * sizeof(void*));
   return n;
+}
+
+StateMask::~StateMask() {
+  if (lazy_parents == nullptr) return;
+  for (size_t i = 0; i < lazy_parents->size(); ++i) delete lazy[i].load(std::memory_order_acquire);
 }
 
 MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabulary& vocab)
@@ -436,10 +458,60 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
     store_accepted(*entry, r.accepted, words_);
   }
   const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
-  if (!r.uncertain.empty() && parents.size() <= kMaxRefinedParents) refine(state, r.uncertain, entry->refinements);
-  entry->uncertain = std::move(r.uncertain);
+  const bool lazy = lazy_rule(state) || static_cast<int64_t>(r.uncertain.size()) * static_cast<int64_t>(parents.size()) >
+                                             kMaxEagerRefinementWalks;
+  if (!r.uncertain.empty() && lazy) {
+    entry->lazy_parents = &parents;
+    entry->lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
+    for (size_t i = 0; i < parents.size(); ++i) entry->lazy[i].store(nullptr, std::memory_order_relaxed);
+    r.uncertain.clear();
+  } else if (!r.uncertain.empty()) {
+    refine(state, r.uncertain, entry->refinements);
+  }
+  entry->uncertain = r.uncertain;
   entry->max_local_after = r.max_local_after;
   return entry;
+}
+
+void MaskCache::classify_under(int32_t state, int32_t parent_state, ParentRefinement& out) const {
+  thread_local StateResult r;
+  r.accepted.clear();
+  r.uncertain.clear();
+  r.max_local_after = 0;
+  TrieClassifier classifier(a_, sorted_, plain_, text_runs_);
+  // Whole-text tokens of a text run are decided by the state's own entry (they never reach
+  // the rule's end), so the walk skips them as classify does.
+  classifier.run(state, r, text_by_count(state), parent_state);
+  out.parent_state = parent_state;
+  out.accepted = r.accepted;
+  std::sort(out.accepted.begin(), out.accepted.end());
+  out.uncertain = r.uncertain;
+}
+
+const ParentRefinement& MaskCache::lazy_refinement(int32_t state, const StateMask& m, int32_t parent_state,
+                                                   ParentRefinement& scratch) const {
+  const std::vector<int32_t>& parents = *m.lazy_parents;
+  const auto it = std::lower_bound(parents.begin(), parents.end(), parent_state);
+  if (it == parents.end() || *it != parent_state || a_.states[static_cast<size_t>(state)].rule !=
+                                                         a_.states[static_cast<size_t>(m.owner)].rule) {
+    classify_under(state, parent_state, scratch);
+    return scratch;
+  }
+  std::atomic<const ParentRefinement*>& slot = m.lazy[static_cast<size_t>(it - parents.begin())];
+  if (const ParentRefinement* ready = slot.load(std::memory_order_acquire)) return *ready;
+  auto fresh = std::make_unique<ParentRefinement>();
+  classify_under(m.owner, parent_state, *fresh);
+  const ParentRefinement* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
+    bytes_.fetch_add(refinement_bytes(*fresh), std::memory_order_relaxed);
+    return *fresh.release();
+  }
+  return *expected;  // another thread published it first
+}
+
+bool MaskCache::lazy_rule(int32_t state) const {
+  const size_t rule = static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule);
+  return parents_of_[rule].size() > kMaxRefinedParents || a_.return_begin[rule + 1] - a_.return_begin[rule] > kMaxEscapeReturns;
 }
 
 std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& base, int32_t depth) const {
@@ -534,12 +606,17 @@ const StateMask& MaskCache::compute(int32_t state) const {
   const StateMask* base = like >= 0 ? entries_[static_cast<size_t>(like)].load(std::memory_order_acquire) : nullptr;
   std::unique_ptr<StateMask> entry;
   const StateMask* shared = nullptr;
+  // Lazy entries keep no uncertain list to derive from, and their refinements belong to one rule.
+  if (base != nullptr && (lazy_rule(state) || base->lazy_parents != nullptr) &&
+      a_.states[static_cast<size_t>(like)].rule != a_.states[static_cast<size_t>(state)].rule) {
+    base = nullptr;
+  }
   if (base != nullptr) {
     thread_local EquivalenceProbe probe;
     const int32_t depth = probe.equivalent_depth(a_, like, state, sorted_.max_token_bytes);
     if (depth > sorted_.max_token_bytes) {
       shared = base;
-    } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long) {
+    } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long && !lazy_rule(state) && base->lazy_parents == nullptr) {
       entry = derive(state, *base, depth);
     }
   }

@@ -17,6 +17,13 @@
 // again from (s, (t, <bottom>)): accepted under t, rejected under t, or still
 // uncertain (they also look past t's rule). The Matcher looks up its top's
 // parent state and checks only what is still uncertain there.
+//
+// Rules returned to from more than kMaxRefinedParents places (the whitespace
+// between JSON tokens, called from every gap of a large schema) are refined
+// lazily instead: the first fill that meets a top with parent state t walks the
+// vocabulary once from (s, (t, <bottom>)) and publishes that refinement; the
+// state's own uncertain list is not kept (it would be nearly the whole
+// vocabulary, as such a rule may end before any byte).
 #pragma once
 
 #include <atomic>
@@ -45,6 +52,10 @@ struct StateMask {
   std::vector<int32_t> accepted;    // the accepted set when sparse: sorted ids
   std::vector<int32_t> uncertain;   // trie order
   std::vector<ParentRefinement> refinements;  // sorted by parent_state
+  // Lazy refinements (see above): one slot per entry of `lazy_parents` (the sorted parent
+  // states of the owner's rule), null until first use. `uncertain` is empty then.
+  const std::vector<int32_t>* lazy_parents = nullptr;
+  std::unique_ptr<std::atomic<const ParentRefinement*>[]> lazy;
   // The most bytes any accepted token can leave to finish the state's rule
   // (fewest bytes to its end after the token). With the bytes its callers need,
   // this bounds how far an accepted token can push the end away: the
@@ -52,6 +63,11 @@ struct StateMask {
   int32_t max_local_after = 0;
   int32_t owner = -1;  // the state that computed this entry (others may share it, see MaskCache)
   int64_t memory_bytes() const;
+
+  StateMask() = default;
+  StateMask(const StateMask&) = delete;
+  StateMask& operator=(const StateMask&) = delete;
+  ~StateMask();
 };
 
 // Entries are computed eagerly at compile time (all of them when the automaton
@@ -74,6 +90,11 @@ class MaskCache {
     const StateMask* e = entries_[static_cast<size_t>(state)].load(std::memory_order_acquire);
     return e != nullptr ? *e : compute(state);
   }
+  // The refinement of a lazy entry `m` of `state` for a top whose parent is in `parent_state`,
+  // computed now if it was not yet. A parent outside the entry's list (an entry shared from
+  // another rule) is classified into `scratch`, uncached.
+  const ParentRefinement& lazy_refinement(int32_t state, const StateMask& m, int32_t parent_state,
+                                          ParentRefinement& scratch) const;
   int32_t words() const { return words_; }
   int32_t scanning_states() const { return static_cast<int32_t>(scanning_.size()); }
   int32_t computed_states() const { return computed_.load(std::memory_order_relaxed); }
@@ -90,6 +111,9 @@ class MaskCache {
   std::unique_ptr<StateMask> derive(int32_t state, const StateMask& base, int32_t depth) const;
   // Re-classifies the uncertain tokens `tokens` (trie order) under each parent state of the state's rule.
   void refine(int32_t state, std::span<const int32_t> tokens, std::vector<ParentRefinement>& out) const;
+  // One whole-vocabulary walk from (state, (parent_state, <bottom>)).
+  void classify_under(int32_t state, int32_t parent_state, ParentRefinement& out) const;
+  bool lazy_rule(int32_t state) const;
 
   const Automaton& a_;
   const SortedVocab& sorted_;

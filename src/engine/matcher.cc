@@ -123,6 +123,12 @@ struct Matcher::Impl {
       const engine::StackNode& node = sm.node(top);
       const engine::StateMask& m = cache.entry(node.state);
       const std::vector<int32_t>* uncertain = &m.uncertain;
+      if (m.lazy_parents != nullptr && node.parent >= 0) {
+        const engine::ParentRefinement& ref =
+            cache.lazy_refinement(node.state, m, sm.node(node.parent).state, lazy_scratch);
+        for (int32_t id : ref.accepted) mask[id >> 5] |= 1u << (id & 31);
+        uncertain = &ref.uncertain;
+      }
       if (uncertain->empty()) continue;
       if (node.parent >= 0 && !m.refinements.empty()) {
         const int32_t parent_state = sm.node(node.parent).state;
@@ -155,6 +161,7 @@ struct Matcher::Impl {
   std::vector<Step> history;  // history.back() is the current state
   std::vector<int32_t> a, b;  // scratch sets
   engine::TokenWalker walker;
+  engine::ParentRefinement lazy_scratch;  // a lazy refinement the cache does not keep (see MaskCache)
 };
 
 Matcher::Matcher(CompiledGrammar grammar, MatcherOptions options)
@@ -209,6 +216,12 @@ bool Matcher::fill_next_token_bitmask(std::span<uint32_t> mask, int32_t max_toke
     if (m.max_local_after + callers > after) cache_bound_fits = false;
     check.insert(check.end(), m.uncertain.begin(), m.uncertain.end());
     for (const engine::ParentRefinement& r : m.refinements) check.insert(check.end(), r.accepted.begin(), r.accepted.end());
+    if (m.lazy_parents != nullptr && node.parent >= 0) {
+      const engine::ParentRefinement& r =
+          cache.lazy_refinement(node.state, m, im.sm.node(node.parent).state, im.lazy_scratch);
+      check.insert(check.end(), r.accepted.begin(), r.accepted.end());
+      check.insert(check.end(), r.uncertain.begin(), r.uncertain.end());
+    }
   }
   if (cache_bound_fits) {
     std::sort(check.begin(), check.end());

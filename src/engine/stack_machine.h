@@ -14,7 +14,11 @@
 // Past the bottom: when a precomputation's bottom rule (parent kEscapeParent)
 // or a rule entered that way ends, the run goes on at *every* place that calls
 // the rule (parent kAnyCallerParent): an over-approximation of any real stack.
-// Such nodes are "escaped": what they accept depends on the real context. Calls are expanded and finished rules popped eagerly
+// Such nodes are "escaped": what they accept depends on the real context. A rule
+// returned to from more than kMaxEscapeReturns places (the whitespace between JSON
+// tokens) ends in the marker kWild instead: "anything may follow", kept alive by
+// every byte, so one step does not carry thousands of escaped stacks.
+// Calls are expanded and finished rules popped eagerly
 // (the closure), so advancing by one byte is: step each top's byte edge, then
 // close the results.
 //
@@ -35,6 +39,9 @@ inline constexpr int32_t kEscapeParent = -2;   // parent of a precomputation's b
 inline constexpr int32_t kAnyCallerParent = -3;  // "whoever may call this rule": past a precomputation's bottom
 inline constexpr int32_t kAccept = -1;        // set marker: the root rule ended here
 inline constexpr int32_t kEscape = -2;        // set marker: the bottom rule ended here
+inline constexpr int32_t kWild = -3;          // set marker: past a widely called rule's end, anything may follow
+// Past the bottom, a rule with more return points than this continues as kWild.
+inline constexpr uint32_t kMaxEscapeReturns = 64;
 
 struct StackNode {
   int32_t state;
@@ -106,6 +113,11 @@ class StackMachine {
   };
   // Returns the node for (state, parent, count) in this step, creating it (or adopting `existing`) if new.
   Seen& intern(int32_t state, int32_t parent, int32_t count, int32_t existing);
+  static constexpr size_t kSeenScanLimit = 16;
+  static size_t seen_hash(int32_t state, int32_t parent, int32_t count);
+  void index_seen(size_t i);
+  void rebuild_seen_index(size_t size);
+  void reset_seen();
   void close(int32_t state, int32_t parent, int32_t count, int32_t existing, std::vector<int32_t>& out);
 
   int32_t new_node(int32_t state, int32_t parent, int32_t count = 0) {
@@ -119,12 +131,19 @@ class StackMachine {
   const Automaton* a_;
   std::vector<StackNode> nodes_;
   std::vector<uint8_t> escaped_;  // (nodes,) see escaped()
-  std::vector<Seen> seen_;  // per-step dedup of (state, parent)
+  std::vector<Seen> seen_;  // per-step dedup of (state, parent, count)
+  std::vector<int32_t> seen_index_;  // open-addressing index into seen_ (empty while seen_ is small)
   struct Work {
     int32_t state, parent, count, existing;
   };
   std::vector<Work> work_;
-  bool has_accept_ = false, has_escape_ = false;
+  bool has_accept_ = false, has_escape_ = false, has_wild_ = false;
+  void add_wild(std::vector<int32_t>& out) {
+    if (!has_wild_) {
+      has_wild_ = true;
+      out.push_back(kWild);
+    }
+  }
 };
 
 inline bool set_has(std::span<const int32_t> set, int32_t marker) {
