@@ -10,12 +10,19 @@
 // forms is shorter; inside it '-' (unless first or last) and a leading '^' print as \x2D and \x5E
 // so llama.cpp reads them the same way. A rule declared but never defined prints as a comment
 // (such a grammar does not parse back). Printing uses an explicit stack, no recursion.
+//
+// Expressions are a DAG (the IR shares equal subexpressions, and the JSON Schema compiler
+// shares the tails of an object's optional members): printed as a tree, a chain of shared
+// choices doubles at every link. A compound subexpression used in more than one place whose
+// tree would exceed kMaxCopiedNodes nodes is printed once, as a rule of its own named
+// `shared-N`, so the text stays linear in the size of the IR.
 #include <fmt/format.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -191,25 +198,44 @@ std::vector<std::string> rule_names(const Grammar& g) {
   return names;
 }
 
+// Shared subexpressions copied into the text at most this many expression nodes at a time.
+constexpr int64_t kMaxCopiedNodes = 64;
+
 class Printer {
  public:
-  explicit Printer(const Grammar& g) : g_(g), names_(rule_names(g)) {}
+  explicit Printer(const Grammar& g) : g_(g), names_(rule_names(g)) { find_shared(); }
 
   std::string print() {
+    // An item is a rule (>= 0) or shared subexpression k (-1 - k).
     std::vector<bool> queued(static_cast<size_t>(g_.rule_count()), false);
-    std::vector<RuleId> order;
-    auto enqueue = [&](RuleId r) {
-      if (r < 0 || r >= g_.rule_count() || queued[static_cast<size_t>(r)]) return;
-      queued[static_cast<size_t>(r)] = true;
-      order.push_back(r);
+    std::vector<bool> shared_queued(shared_.size(), false);
+    std::vector<int64_t> order;
+    auto enqueue = [&](int64_t item) {
+      if (item < 0) {
+        const size_t k = static_cast<size_t>(-1 - item);
+        if (shared_queued[k]) return;
+        shared_queued[k] = true;
+      } else {
+        if (item >= g_.rule_count() || queued[static_cast<size_t>(item)]) return;
+        queued[static_cast<size_t>(item)] = true;
+      }
+      order.push_back(item);
     };
-    enqueue(g_.root());
+    if (g_.root() >= 0) enqueue(g_.root());
     std::string out;
     size_t printed = 0;
     RuleId unreferenced = 0;
     while (true) {
       // Printing a rule enqueues the rules it references, so this walks them in first-reference order.
-      while (printed < order.size()) out += print_rule(order[printed++], enqueue);
+      while (printed < order.size()) {
+        const int64_t item = order[printed++];
+        if (item >= 0) {
+          out += print_rule(static_cast<RuleId>(item), enqueue);
+        } else {
+          const size_t k = static_cast<size_t>(-1 - item);
+          out += shared_names_[k] + " ::= " + print_expr(shared_[k], enqueue) + "\n";
+        }
+      }
       while (unreferenced < g_.rule_count() && queued[static_cast<size_t>(unreferenced)]) ++unreferenced;
       if (unreferenced >= g_.rule_count()) break;
       enqueue(unreferenced);
@@ -218,6 +244,53 @@ class Printer {
   }
 
  private:
+  // Marks the shared subexpressions printed as rules of their own (see the file comment).
+  void find_shared() {
+    const size_t n = static_cast<size_t>(g_.expr_count());
+    std::vector<int32_t> uses(n, 0);
+    std::vector<int64_t> nodes(n, -1);  // tree size, capped
+    std::vector<bool> seen(n, false);
+    std::vector<std::pair<ExprId, bool>> stack;  // (expr, children done)
+    for (RuleId r = 0; r < g_.rule_count(); ++r) {
+      const ExprId body = g_.rule(r).body;
+      if (body < 0) continue;
+      ++uses[static_cast<size_t>(body)];
+      stack.push_back({body, false});
+      while (!stack.empty()) {
+        auto [e, done] = stack.back();
+        stack.pop_back();
+        const Expr& x = g_.expr(e);
+        if (done) {
+          int64_t total = 1;
+          for (ExprId c : x.children) total = std::min<int64_t>(total + nodes[static_cast<size_t>(c)], int64_t{1} << 40);
+          nodes[static_cast<size_t>(e)] = total;
+          continue;
+        }
+        if (seen[static_cast<size_t>(e)]) continue;
+        seen[static_cast<size_t>(e)] = true;
+        stack.push_back({e, true});
+        for (ExprId c : x.children) {
+          ++uses[static_cast<size_t>(c)];
+          if (!seen[static_cast<size_t>(c)]) stack.push_back({c, false});
+        }
+      }
+    }
+    std::unordered_set<std::string> taken(names_.begin(), names_.end());
+    for (size_t e = 0; e < n; ++e) {
+      const ExprKind kind = g_.expr(static_cast<ExprId>(e)).kind;
+      const bool compound = kind == ExprKind::kSequence || kind == ExprKind::kChoice || kind == ExprKind::kRepeat;
+      if (!compound || uses[e] < 2 || nodes[e] <= kMaxCopiedNodes) continue;
+      std::string name;
+      do {
+        name = "shared-" + std::to_string(++shared_counter_);
+      } while (taken.count(name) > 0);
+      taken.insert(name);
+      shared_index_.emplace(static_cast<ExprId>(e), static_cast<int64_t>(shared_.size()));
+      shared_.push_back(static_cast<ExprId>(e));
+      shared_names_.push_back(name);
+    }
+  }
+
   // One rule's line; calls `on_ref` for each rule referenced, in text order.
   template <typename OnRef>
   std::string print_rule(RuleId r, OnRef&& on_ref) {
@@ -243,6 +316,14 @@ class Printer {
       if (task.expr < 0) {
         out += task.text;
         continue;
+      }
+      if (task.expr != root && !shared_index_.empty()) {
+        const auto it = shared_index_.find(task.expr);
+        if (it != shared_index_.end()) {
+          on_ref(-1 - it->second);
+          out += shared_names_[static_cast<size_t>(it->second)];
+          continue;
+        }
       }
       const Expr& x = g_.expr(task.expr);
       switch (x.kind) {
@@ -305,6 +386,10 @@ class Printer {
 
   const Grammar& g_;
   std::vector<std::string> names_;
+  std::vector<ExprId> shared_;  // subexpressions printed as rules of their own
+  std::vector<std::string> shared_names_;
+  std::unordered_map<ExprId, int64_t> shared_index_;
+  int64_t shared_counter_ = 0;
 };
 
 }  // namespace

@@ -163,6 +163,34 @@ TEST(GbnfPrintOther, WithoutRootPrintsRulesInIdOrder) {
   EXPECT_EQ(print_gbnf(g), "b ::= \"b\"\na ::= [a-z]*\n");
 }
 
+TEST(GbnfPrintOther, SharedSubexpressionsPrintOnceAsRules) {
+  // The tails of 40 optional members, each used twice (as in a JSON object's member list):
+  // printed as a tree this would be 2^40 copies of the last member.
+  Grammar g;
+  ExprId tail = g.literal("}");
+  for (int i = 39; i >= 0; --i) {
+    const ExprId member = g.sequence({g.literal(",\"k" + std::to_string(i) + "\":"), g.char_class({{'0', '9'}})});
+    tail = g.choice({g.sequence({member, tail}), tail});
+  }
+  g.set_root(define(g, "root", g.sequence({g.literal("{"), tail})));
+  const std::string printed = print_gbnf(g);
+  EXPECT_LT(printed.size(), 40000u);  // linear: ~570 bytes a member (a tree would be 2^40 copies)
+  EXPECT_NE(printed.find("shared-1 ::= "), std::string::npos) << printed.substr(0, 400);
+  Grammar reparsed = parse_gbnf(printed, "root");
+  EXPECT_EQ(print_gbnf(reparsed), printed) << "not a fixed point";
+  for (const Grammar* x : {&g, &reparsed}) {
+    EXPECT_TRUE(recognizes(*x, "{}"));
+    EXPECT_TRUE(recognizes(*x, "{,\"k0\":1,\"k39\":2}"));
+    EXPECT_FALSE(recognizes(*x, "{,\"k39\":2,\"k0\":1}"));  // order kept
+    EXPECT_FALSE(recognizes(*x, "{,\"k40\":2}"));
+  }
+  // Small shared pieces are still copied: the usual output does not change.
+  Grammar small;
+  const ExprId ab = small.sequence({small.literal("a"), small.char_class({{'b', 'c'}})});
+  small.set_root(define(small, "root", small.choice({small.sequence({ab, small.literal("x")}), ab})));
+  EXPECT_EQ(print_gbnf(small), "root ::= \"a\" [bc] \"x\" | \"a\" [bc]\n");
+}
+
 TEST(GbnfPrintOther, DeepIrPrintsWithoutRecursion) {
   // 100000 nested optional groups: the printer must not recurse per level.
   Grammar g;
