@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/recognizer.h"
+#include "instance_key_order.h"
 #include "schema/json_schema_grammar.h"
 #include "stencil/errors.h"
 
@@ -38,37 +39,6 @@ struct SubsetCounts {
   int valid_accepted = 0, valid_total = 0, invalid_rejected = 0, invalid_total = 0;
   std::vector<double> ms;
 };
-
-void key_order(const OJson& schema, std::map<std::string, size_t>& order, int depth = 0) {
-  if (depth > 200) return;
-  if (schema.is_object()) {
-    for (auto it = schema.begin(); it != schema.end(); ++it) {
-      order.emplace(it.key(), order.size());
-      key_order(it.value(), order, depth + 1);
-    }
-  } else if (schema.is_array()) {
-    for (const auto& v : schema) key_order(v, order, depth + 1);
-  }
-}
-
-OJson reorder(const OJson& v, const std::map<std::string, size_t>& order, int depth = 0) {
-  if (depth > 200) return v;
-  if (v.is_array()) {
-    OJson out = OJson::array();
-    for (const auto& e : v) out.push_back(reorder(e, order, depth + 1));
-    return out;
-  }
-  if (!v.is_object()) return v;
-  std::vector<std::string> keys;
-  for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
-  std::stable_sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) {
-    auto ia = order.find(a), ib = order.find(b);
-    return (ia == order.end() ? SIZE_MAX : ia->second) < (ib == order.end() ? SIZE_MAX : ib->second);
-  });
-  OJson out = OJson::object();
-  for (const auto& k : keys) out[k] = reorder(v.at(k), order, depth + 1);
-  return out;
-}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -114,12 +84,12 @@ TEST(SchemaBench, JsonSchemaBenchDev) {
     ++c.compiled;
     if (!rec.contains("tests")) continue;
     std::map<std::string, size_t> order;
-    key_order(rec["schema"], order);
+    testing::schema_key_order(rec["schema"], order);
     for (const auto& t : rec["tests"]) {
       const std::string text = t["data"].dump();
       if (text.size() > kMaxInstanceBytes) continue;
       const bool accepted = grammar::recognizes(sg->grammar, text) ||
-                            grammar::recognizes(sg->grammar, reorder(t["data"], order).dump());
+                            grammar::recognizes(sg->grammar, testing::in_schema_order(t["data"], order).dump());
       if (t["valid"].get<bool>()) {
         ++c.valid_total;
         c.valid_accepted += accepted;
