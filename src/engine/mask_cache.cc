@@ -492,8 +492,9 @@ const ParentRefinement& MaskCache::lazy_refinement(int32_t state, const StateMas
                                                    ParentRefinement& scratch) const {
   const std::vector<int32_t>& parents = *m.lazy_parents;
   const auto it = std::lower_bound(parents.begin(), parents.end(), parent_state);
-  if (it == parents.end() || *it != parent_state || a_.states[static_cast<size_t>(state)].rule !=
-                                                         a_.states[static_cast<size_t>(m.owner)].rule) {
+  // A lazy entry is only shared within its rule (see compute), so `state` has the owner's
+  // parents; a parent outside them would be a stack the automaton cannot make: still exact.
+  if (it == parents.end() || *it != parent_state) {
     classify_under(state, parent_state, scratch);
     return scratch;
   }

@@ -91,8 +91,8 @@ class MaskCache {
     return e != nullptr ? *e : compute(state);
   }
   // The refinement of a lazy entry `m` of `state` for a top whose parent is in `parent_state`,
-  // computed now if it was not yet. A parent outside the entry's list (an entry shared from
-  // another rule) is classified into `scratch`, uncached.
+  // computed now if it was not yet. A parent outside the entry's list is classified into
+  // `scratch`, uncached.
   const ParentRefinement& lazy_refinement(int32_t state, const StateMask& m, int32_t parent_state,
                                           ParentRefinement& scratch) const;
   int32_t words() const { return words_; }
