@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/recognizer.h"
+#include "instance_key_order.h"
 #include "schema/json_schema_grammar.h"
 #include "stencil/compiler.h"
 #include "stencil/errors.h"
@@ -75,39 +76,6 @@ OJson read_json_file(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return OJson::parse(ss.str());
-}
-
-// Collects object keys in the order they first appear anywhere in the schema.
-void key_order(const OJson& schema, std::map<std::string, size_t>& order, int depth = 0) {
-  if (depth > 100) return;
-  if (schema.is_object()) {
-    for (auto it = schema.begin(); it != schema.end(); ++it) {
-      order.emplace(it.key(), order.size());
-      key_order(it.value(), order, depth + 1);
-    }
-  } else if (schema.is_array()) {
-    for (const auto& v : schema) key_order(v, order, depth + 1);
-  }
-}
-
-OJson reorder(const OJson& v, const std::map<std::string, size_t>& order, int depth = 0) {
-  if (depth > 100) return v;
-  if (v.is_array()) {
-    OJson out = OJson::array();
-    for (const auto& e : v) out.push_back(reorder(e, order, depth + 1));
-    return out;
-  }
-  if (!v.is_object()) return v;
-  std::vector<std::string> keys;
-  for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
-  std::stable_sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) {
-    auto ia = order.find(a), ib = order.find(b);
-    size_t xa = ia == order.end() ? SIZE_MAX : ia->second, xb = ib == order.end() ? SIZE_MAX : ib->second;
-    return xa < xb;
-  });
-  OJson out = OJson::object();
-  for (const auto& k : keys) out[k] = reorder(v.at(k), order, depth + 1);
-  return out;
 }
 
 bool is_unsupported(const std::string& msg) {
@@ -157,13 +125,13 @@ void run_file(const fs::path& file, bool draft7, Counts& c, std::vector<std::str
     }
     ++c.compiled;
     std::map<std::string, size_t> order;
-    key_order(group["schema"], order);
+    stencil::testing::schema_key_order(group["schema"], order);
     for (const auto& test : group["tests"]) {
       const OJson& data = test["data"];
       const bool valid = test["valid"].get<bool>();
       bool accepted_f = false, accepted_p = false;
       if (!unsatisfiable) {
-        const OJson reordered = reorder(data, order);
+        const OJson reordered = stencil::testing::in_schema_order(data, order);
         accepted_f = grammar::recognizes(gf->grammar, data.dump()) || grammar::recognizes(gf->grammar, reordered.dump());
         accepted_p = grammar::recognizes(gp->grammar, data.dump(2)) || grammar::recognizes(gp->grammar, reordered.dump(2));
       }
@@ -349,7 +317,7 @@ void run_file_tokens(const fs::path& file, bool draft7, const Llama3& l, const C
     }
     ++c.compiled;
     std::map<std::string, size_t> order;
-    key_order(group["schema"], order);
+    stencil::testing::schema_key_order(group["schema"], order);
     const auto t1 = std::chrono::steady_clock::now();
     for (const auto& test : group["tests"]) {
       const OJson& data = test["data"];
@@ -361,7 +329,7 @@ void run_file_tokens(const fs::path& file, bool draft7, const Llama3& l, const C
         if (!unsatisfiable) {
           const CompiledGrammar& g = layout == 0 ? *gf : *gp;
           const int indent = layout == 0 ? -1 : 2;
-          for (const std::string& text : {data.dump(indent), reorder(data, order).dump(indent)}) {
+          for (const std::string& text : {data.dump(indent), stencil::testing::in_schema_order(data, order).dump(indent)}) {
             bool mismatch = false;
             const bool by_tokens = accepts_tokens(g, l, text, mismatch);
             const bool by_bytes = accepts_bytes(g, text);
