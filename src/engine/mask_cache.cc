@@ -15,6 +15,7 @@
 
 #include "engine/stack_machine.h"
 #include "engine/state_equivalence.h"
+#include "engine/class_runs.h"
 #include "engine/text_runs.h"
 #include "engine/token_walk.h"
 
@@ -138,8 +139,9 @@ struct Level {
 
 class TrieClassifier {
  public:
-  TrieClassifier(const Automaton& a, const SortedVocab& sorted, const std::vector<uint8_t>& plain, const TextRuns& runs)
-      : a_(a), sorted_(sorted), plain_(plain), text_runs_(runs), sm_(a) {}
+  TrieClassifier(const Automaton& a, const SortedVocab& sorted, const std::vector<uint8_t>& plain, const TextRuns& runs,
+                 const ClassRuns& class_runs)
+      : a_(a), sorted_(sorted), plain_(plain), text_runs_(runs), class_runs_(class_runs), sm_(a) {}
 
   // With text_by_count, tokens that are whole text (SortedVocab::token_text_chars)
   // are left out: the caller classifies them by their character count.
@@ -153,6 +155,7 @@ class TrieClassifier {
     bases_.resize(max_depth);
     first_known_.assign(max_depth, 0);
     first_.resize(max_depth);
+    class_first_.resize(max_depth);
     Level* const levels = levels_.data();
     LevelBase* const bases = bases_.data();
     sm_.start(state, parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent, buf_);
@@ -170,6 +173,8 @@ class TrieClassifier {
     uint32_t k = 1;
     const uint8_t* const nontext_below = sorted_.nontext_below.data();
     const uint8_t* const token_text_chars = sorted_.token_text_chars.data();
+    const uint8_t* const sub_height = sorted_.height.data();
+    const bool classes_apply = !text_by_count && class_runs_.any();
     while (k < n_nodes) {
       const TrieNode& node = nodes[k];
       if (text_by_count && !nontext_below[k]) {
@@ -195,24 +200,27 @@ class TrieClassifier {
           continue;
         }
         const int32_t target = edges[e].target;
+        int32_t whole_after = -1;  // >= 0: the subtree is taken whole, leaving at most this many bytes to the rule's end
         if (plain[target]) {
           const uint8_t height = text_height[k], chars = text_chars[k];
           if ((height != kNotText && height > 0 && height <= ascii_run[target]) ||
               (chars != kNotText && chars > 0 && chars <= utf8_run[target])) {
             // Every token below reads only text bytes, which the state takes for at least that many
-            // steps without leaving the single stack: classify the whole subtree at once.
-            const LevelBase& base = bases[up.base];
-            std::vector<int32_t>& into = base.reach == Reach::kInside ? out.accepted : out.uncertain;
-            into.insert(into.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
-                        sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
-            if (base.reach == Reach::kInside) {
-              const int64_t after = int64_t{std::max(a_.states[static_cast<size_t>(target)].min_bytes_to_end,
-                                                     run_bytes_to_end[target])} + base.parent_bytes;
-              out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
-            }
-            k = node.end;
-            continue;
+            // steps without leaving the single stack.
+            whole_after = std::max(a_.states[static_cast<size_t>(target)].min_bytes_to_end, run_bytes_to_end[target]);
           }
+        }
+        // Or only bytes of a class the target surely reads that many times (class_runs.h). Not with
+        // text_by_count: the subtree may hold whole-text tokens, which the caller counts.
+        if (whole_after < 0 && classes_apply) whole_after = class_run_after(k, target);
+        if (whole_after >= 0) {
+          // Classify the whole subtree at once.
+          const LevelBase& base = bases[up.base];
+          take_whole(out, k, base.reach == Reach::kInside, int64_t{whole_after} + base.parent_bytes);
+          k = node.end;
+          continue;
+        }
+        if (plain[target]) {
           next = Level{target, up.base, Level::kUnresolved, 0};
         } else {
           const LevelBase& base = bases[up.base];
@@ -228,14 +236,18 @@ class TrieClassifier {
         const uint32_t begin = d >= 2 ? bases[levels[d - 2].base].set_end : 0;
         const LevelBase& base = bases[up.base];
         std::array<uint64_t, 4>& first = first_[d - 1];
+        ByteSet& class_first = class_first_[d - 1];
         if (!first_known_[d - 1]) {
           first = {0, 0, 0, 0};
+          class_first = {0, 0, 0, 0};
           for (uint32_t i = begin; i < base.set_end; ++i) {
             if (buf_[i] == kWild) first = {~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
             if (buf_[i] < 0) continue;
             const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
+            const bool inside = classes_apply && !sm_.escaped(buf_[i]);
             for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
               for (uint32_t b = edges[x].lo; b <= edges[x].hi; ++b) first[b >> 6] |= uint64_t{1} << (b & 63);
+              if (inside && class_runs_.classes_of(edges[x].target)[0] >= 0) add_range(class_first, edges[x].lo, edges[x].hi);
             }
           }
           first_known_[d - 1] = 1;
@@ -243,6 +255,26 @@ class TrieClassifier {
         if (!((first[c >> 6] >> (c & 63)) & 1u)) {
           k = node.end;
           continue;
+        }
+        if (has_byte(class_first, c) && sub_height[k] > 0) {
+          // The class-run shortcut from any stack still inside the start state's rule: the path
+          // that stays in its own rule keeps every token below alive there (class_runs.h).
+          int64_t after = -1;
+          for (uint32_t i = begin; i < base.set_end && after < 0; ++i) {
+            if (buf_[i] < 0 || sm_.escaped(buf_[i])) continue;
+            const StackNode& top = sm_.node(buf_[i]);
+            const int32_t target = a_.step(top.state, c);
+            if (target < 0) continue;
+            const int32_t whole = class_run_after(k, target);
+            if (whole < 0) continue;
+            const int32_t below = top.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(top.parent).state, sm_.node(top.parent).parent) : 0;
+            after = int64_t{whole} + below;
+          }
+          if (after >= 0) {
+            take_whole(out, k, true, after);
+            k = node.end;
+            continue;
+          }
         }
         sm_.truncate(base.arena_size);
         buf_.resize(base.set_end);
@@ -277,6 +309,30 @@ class TrieClassifier {
   }
 
  private:
+  // The class-run shortcut (class_runs.h): when every byte below trie node k is in a class that
+  // `target` (the state node k's byte leads to) surely reads at least that deep inside its rule,
+  // the most bytes to the rule's end a token below can leave; else -1.
+  int32_t class_run_after(uint32_t k, int32_t target) const {
+    const uint8_t height = sorted_.height[k];
+    if (height == 0) return -1;
+    const int16_t* cls = class_runs_.classes_of(target);
+    for (int j = 0; j < ClassRuns::kClassesPerState && cls[j] >= 0; ++j) {
+      if (!is_subset(sorted_.byte_sets[sorted_.below_set[k]], class_runs_.bytes(cls[j]))) continue;
+      const ClassRuns::Run run = class_runs_.run(cls[j], target);
+      if (height <= run.safe) return run.reach_bytes;
+    }
+    return -1;
+  }
+
+  // Every token of node k's subtree, as accepted (inside: leaving at most `after` bytes to the
+  // bottom rule's end) or as uncertain.
+  void take_whole(StateResult& out, uint32_t k, bool inside, int64_t after) const {
+    std::vector<int32_t>& into = inside ? out.accepted : out.uncertain;
+    into.insert(into.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
+                sorted_.trie_tokens.begin() + sorted_.first_token[sorted_.nodes[k].end]);
+    if (inside) out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
+  }
+
   int32_t local_after(const Level& level, size_t d) const {
     const LevelBase& base = bases_[static_cast<size_t>(level.base)];
     if (level.state >= 0) {
@@ -305,12 +361,14 @@ class TrieClassifier {
   const SortedVocab& sorted_;
   const std::vector<uint8_t>& plain_;  // (states,) not final and no calls: a byte step stays a single stack
   const TextRuns& text_runs_;
+  const ClassRuns& class_runs_;
   StackMachine sm_;
   std::vector<int32_t> buf_, scratch_;
   std::vector<Level> levels_;                   // (max token bytes + 1,) by depth
   std::vector<LevelBase> bases_;                // (max token bytes + 1,) by the depth that made them
   std::vector<uint8_t> first_known_;            // (max token bytes + 1,) first_[d] is up to date
   std::vector<std::array<uint64_t, 4>> first_;  // general levels: the bytes some stack can read next
+  std::vector<ByteSet> class_first_;            // general levels: the bytes that lead a stack inside the rule to a state with classes
 };
 
 }  // namespace
@@ -344,6 +402,7 @@ MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabu
     shape_of_[s] = it->second;
   }
   text_runs_ = TextRuns::build(a, plain_);
+  class_runs_ = std::make_unique<ClassRuns>(a, sorted, text_runs_);
   last_of_shape_ = std::make_unique<std::atomic<int32_t>[]>(shapes.size());
   for (size_t k = 0; k < shapes.size(); ++k) last_of_shape_[k].store(-1, std::memory_order_relaxed);
 }
@@ -443,7 +502,7 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   r.accepted.clear();
   r.uncertain.clear();
   r.max_local_after = 0;
-  TrieClassifier classifier(a_, sorted_, plain_, text_runs_);
+  TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
   // A text run's first state that ends closed takes a whole-text token exactly when
   // it has no more characters than the run: no walk needed for those (most of the vocabulary).
   const bool by_count = text_by_count(state);
@@ -478,7 +537,7 @@ void MaskCache::classify_under(int32_t state, int32_t parent_state, ParentRefine
   r.accepted.clear();
   r.uncertain.clear();
   r.max_local_after = 0;
-  TrieClassifier classifier(a_, sorted_, plain_, text_runs_);
+  TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
   // Whole-text tokens of a text run are decided by the state's own entry (they never reach
   // the rule's end), so the walk skips them as classify does.
   classifier.run(state, r, text_by_count(state), parent_state);

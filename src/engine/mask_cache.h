@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "engine/automaton.h"
+#include "engine/class_runs.h"
 #include "engine/sorted_vocab.h"
 #include "engine/text_runs.h"
 #include "stencil/vocabulary.h"
@@ -123,6 +124,7 @@ class MaskCache {
   std::vector<std::vector<int32_t>> parents_of_;  // (rules,) effective parent states
   std::vector<uint8_t> plain_;     // (automaton states,) not final and no calls (see mask_cache.cc)
   TextRuns text_runs_;
+  std::unique_ptr<ClassRuns> class_runs_;
   std::vector<int32_t> shape_of_;  // (automaton states,) index of the state's local signature, -1 if not scanning
   std::unique_ptr<std::atomic<int32_t>[]> last_of_shape_;  // (shapes,) the state computed last, or -1
   std::unique_ptr<std::atomic<const StateMask*>[]> entries_;  // (automaton states,)

@@ -9,6 +9,7 @@
 #include "engine/utf8_ranges.h"
 #include "grammar/grammar.h"
 #include "stencil/errors.h"
+#include "support/strongly_connected.h"
 
 namespace stencil::engine {
 
@@ -165,53 +166,21 @@ class RuleAnalysis {
     return false;
   }
 
-  // Tarjan's SCC, iterative.
+  // A rule is recursive when it calls itself or sits in a cycle of calls.
   void find_recursive() {
     recursive_.assign(n_, false);
-    std::vector<int32_t> index(n_, -1), low(n_, 0), stack;
-    std::vector<bool> on_stack(n_, false);
-    int32_t counter = 0;
-    struct Frame {
-      int32_t rule;
-      size_t next;
-    };
-    for (int32_t start = 0; start < n_; ++start) {
-      if (index[start] >= 0) continue;
-      std::vector<Frame> frames{{start, 0}};
-      index[start] = low[start] = counter++;
-      stack.push_back(start);
-      on_stack[start] = true;
-      while (!frames.empty()) {
-        Frame& f = frames.back();
-        if (f.next < callees_[f.rule].size()) {
-          const int32_t w = callees_[f.rule][f.next++];
-          if (w == f.rule) recursive_[w] = true;
-          if (index[w] < 0) {
-            index[w] = low[w] = counter++;
-            stack.push_back(w);
-            on_stack[w] = true;
-            frames.push_back({w, 0});
-          } else if (on_stack[w]) {
-            low[f.rule] = std::min(low[f.rule], index[w]);
-          }
-          continue;
-        }
-        const int32_t v = f.rule;
-        frames.pop_back();
-        if (!frames.empty()) low[frames.back().rule] = std::min(low[frames.back().rule], low[v]);
-        if (low[v] == index[v]) {
-          std::vector<int32_t> component;
-          int32_t w;
-          do {
-            w = stack.back();
-            stack.pop_back();
-            on_stack[w] = false;
-            component.push_back(w);
-          } while (w != v);
+    std::vector<int32_t> all(static_cast<size_t>(n_));
+    for (int32_t r = 0; r < n_; ++r) all[static_cast<size_t>(r)] = r;
+    support::strongly_connected_components(
+        n_, all, [&](int32_t r) -> const std::vector<int32_t>& { return callees_[r]; },
+        [&](const std::vector<int32_t>& component) {
           if (component.size() > 1) {
             for (int32_t c : component) recursive_[c] = true;
           }
-        }
+        });
+    for (int32_t r = 0; r < n_; ++r) {
+      for (int32_t c : callees_[r]) {
+        if (c == r) recursive_[r] = true;
       }
     }
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <unordered_map>
 #include <utility>
 
 #include "stencil/errors.h"
@@ -146,6 +147,37 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
       up = kNotText;
     } else {
       up = std::max<uint8_t>(up, static_cast<uint8_t>(std::min(254, mine + 1)));
+    }
+  }
+  // Generic heights and the byte sets below each node (interned: subtrees repeat them).
+  {
+    const size_t count_nodes = sv.nodes.size();
+    sv.height.assign(count_nodes, 0);
+    std::vector<ByteSet> below(count_nodes, ByteSet{0, 0, 0, 0});
+    for (size_t k = count_nodes; k-- > 1;) {
+      const uint32_t p = parent_of[k];
+      sv.height[p] = static_cast<uint8_t>(std::max<int>(sv.height[p], std::min(255, sv.height[k] + 1)));
+      ByteSet& up = below[p];
+      for (size_t w = 0; w < 4; ++w) up[w] |= below[k][w];
+      add_byte(up, sv.nodes[k].byte);
+    }
+    std::unordered_map<ByteSet, uint32_t, ByteSetHash> index;
+    sv.byte_sets.push_back(ByteSet{0, 0, 0, 0});
+    index.emplace(sv.byte_sets.back(), 0);
+    sv.below_set.assign(count_nodes, 0);
+    for (size_t k = 0; k < count_nodes; ++k) {
+      if (sv.height[k] == 0) continue;
+      const auto [it, fresh] = index.emplace(below[k], static_cast<uint32_t>(sv.byte_sets.size()));
+      if (fresh) sv.byte_sets.push_back(below[k]);
+      sv.below_set[k] = it->second;
+    }
+  }
+  sv.pair_tokens.assign(256 * 256, 0);
+  for (uint32_t k = 1; k < sv.nodes.size(); k = sv.nodes[k].end) {
+    const TrieNode& first = sv.nodes[k];
+    sv.one_byte_tokens[first.byte] = first.tokens_end - first.tokens_begin;
+    for (uint32_t j = k + 1; j < first.end; j = sv.nodes[j].end) {
+      sv.pair_tokens[static_cast<size_t>(first.byte) * 256 + sv.nodes[j].byte] = sv.first_token[sv.nodes[j].end] - sv.first_token[j];
     }
   }
   sv.text_chars = text_chars_below(sv.nodes, parent_of);

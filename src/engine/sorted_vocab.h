@@ -6,11 +6,13 @@
 // the prefixes that stay alive (see mask_cache.cc).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "engine/byte_set.h"
 #include "stencil/vocabulary.h"
 
 namespace stencil::engine {
@@ -50,6 +52,20 @@ struct SortedVocab {
   std::vector<uint8_t> token_text_chars;
   // (nodes,) some token at or below node k is not text (token_text_chars 0).
   std::vector<uint8_t> nontext_below;
+  // (nodes,) how deep the subtree below node k goes, whatever its bytes (0 for a
+  // leaf), capped at 255 meaning "255 or more".
+  std::vector<uint8_t> height;
+  // (nodes,) the bytes that occur below node k (not node k's own byte), as an index
+  // into byte_sets; 0 is the empty set (a leaf). Subtrees share ~35k distinct sets
+  // in Llama-3's 275k nodes. The class-run shortcut (class_runs.h) takes a subtree
+  // whole when its set is inside a class a state reads for `height` bytes.
+  std::vector<uint32_t> below_set;
+  std::vector<ByteSet> byte_sets;
+  // (256 * 256,) how many tokens start with the bytes (b1, b2), at b1 * 256 + b2; and the
+  // tokens of one byte. How much of the vocabulary a character class could take in a run
+  // (class_runs.h) in a few thousand loads.
+  std::vector<uint32_t> pair_tokens;
+  std::array<uint32_t, 256> one_byte_tokens{};
   std::vector<int32_t> by_length;    // the same ids, longest first (ties in trie order)
   std::vector<int32_t> by_length_bytes;  // (ids,) the byte length of by_length[i]
   int32_t max_token_bytes = 0;
