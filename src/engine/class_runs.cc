@@ -5,6 +5,7 @@
 #include <bit>
 #include <unordered_map>
 
+#include "engine/utf8_ranges.h"
 #include "support/strongly_connected.h"
 
 namespace stencil::engine {
@@ -24,13 +25,90 @@ int32_t bytes_in_range(const ByteSet& s, uint8_t lo, uint8_t hi) {
   return n;
 }
 
-// State s has an edge on every byte of `set`.
-bool reads_all(const Automaton& a, int32_t s, const ByteSet& set) {
-  int32_t want = 0, covered = 0;
-  for (uint64_t w : set) want += std::popcount(w);
+// The bytes a class reads one for one: all of them, or with the UTF-8 bit its ASCII bytes (its
+// bytes from 0xc2 are then the lead bytes of the whole characters it reads).
+ByteSet byte_part(const ByteSet& c) {
+  ByteSet b = c;
+  if (has_utf8(c)) {
+    b[2] = b[3] = 0;
+  } else {
+    b[3] &= ~(uint64_t{1} << 63);
+  }
+  return b;
+}
+
+int32_t bytes_of(const ByteSet& c) {
+  int32_t n = 0;
+  for (uint64_t w : byte_part(c)) n += std::popcount(w);
+  return n;
+}
+
+// The well-formed multi-byte UTF-8 characters as byte-range sequences.
+const std::vector<Utf8Sequence>& multibyte_forms() {
+  static const std::vector<Utf8Sequence> forms = [] {
+    std::vector<Utf8Sequence> out;
+    utf8_sequences(0x80, 0x10ffff, out);
+    return out;
+  }();
+  return forms;
+}
+
+// Reads byte i onwards of `form` from s: false if some byte of the form has no edge on the way.
+// The states the form's characters end in are added to `ends` (once each) when it is given.
+bool follow_form(const Automaton& a, int32_t s, const Utf8Sequence& form, size_t i, std::vector<int32_t>* ends) {
+  const ByteRange r = form[i];
   const AutomatonState& st = a.states[static_cast<size_t>(s)];
-  for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) covered += bytes_in_range(set, a.byte_edges[k].lo, a.byte_edges[k].hi);
-  return covered == want;
+  int32_t covered = 0;
+  for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
+    const ByteEdge& e = a.byte_edges[k];
+    const int lo = std::max<int>(r.lo, e.lo), hi = std::min<int>(r.hi, e.hi);
+    if (lo > hi) continue;
+    covered += hi - lo + 1;
+    if (i + 1 < form.size()) {
+      if (!follow_form(a, e.target, form, i + 1, ends)) return false;
+    } else if (ends != nullptr && std::find(ends->begin(), ends->end(), e.target) == ends->end()) {
+      ends->push_back(e.target);
+    }
+  }
+  return covered == r.hi - r.lo + 1;
+}
+
+// Every well-formed character with this lead byte can be read from s (see follow_form).
+bool reads_lead(const Automaton& a, int32_t s, uint8_t lead, std::vector<int32_t>* ends) {
+  for (const Utf8Sequence& form : multibyte_forms()) {
+    if (lead < form[0].lo || lead > form[0].hi) continue;
+    Utf8Sequence one = form;
+    one[0] = {lead, lead};
+    if (!follow_form(a, s, one, 0, ends)) return false;
+  }
+  return true;
+}
+
+// The lead bytes all of whose characters s reads. A `.` reads all but 0xe2's (it leaves out
+// U+2028 and U+2029).
+ByteSet readable_leads(const Automaton& a, int32_t s) {
+  ByteSet leads{};
+  for (int lead = 0xc2; lead <= 0xf4; ++lead) {
+    if (a.step(s, static_cast<uint8_t>(lead)) >= 0 && reads_lead(a, s, static_cast<uint8_t>(lead), nullptr)) {
+      add_byte(leads, static_cast<uint8_t>(lead));
+    }
+  }
+  return leads;
+}
+
+// State s reads every character of class c: an edge on each of its bytes, and with the UTF-8
+// bit every character of each of its lead bytes. The characters' end states go to `ends`.
+bool reads_all(const Automaton& a, int32_t s, const ByteSet& c, std::vector<int32_t>* ends = nullptr) {
+  const ByteSet bytes = byte_part(c);
+  int32_t covered = 0;
+  const AutomatonState& st = a.states[static_cast<size_t>(s)];
+  for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) covered += bytes_in_range(bytes, a.byte_edges[k].lo, a.byte_edges[k].hi);
+  if (covered != bytes_of(c)) return false;
+  if (!has_utf8(c)) return true;
+  for (int lead = 0xc2; lead <= 0xf4; ++lead) {
+    if (has_byte(c, static_cast<uint8_t>(lead)) && !reads_lead(a, s, static_cast<uint8_t>(lead), ends)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -72,11 +150,11 @@ ClassRuns::ClassRuns(const Automaton& a, const SortedVocab& sorted, const TextRu
     if (worth[static_cast<size_t>(id)] < 0) {
       const ByteSet& c = classes_[static_cast<size_t>(id)];
       int64_t tokens = 0;
-      for (int b1 = 0; b1 < 256; ++b1) {
+      for (int b1 = 0; b1 < 255; ++b1) {  // not the UTF-8 bit
         if (!has_byte(c, static_cast<uint8_t>(b1))) continue;
         tokens += sorted.one_byte_tokens[static_cast<size_t>(b1)];
         const uint32_t* row = sorted.pair_tokens.data() + static_cast<size_t>(b1) * 256;
-        for (int b2 = 0; b2 < 256; ++b2) {
+        for (int b2 = 0; b2 < 255; ++b2) {
           if (has_byte(c, static_cast<uint8_t>(b2))) tokens += row[b2];
         }
       }
@@ -127,23 +205,43 @@ ClassRuns::ClassRuns(const Automaton& a, const SortedVocab& sorted, const TextRu
       for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
         if (a.byte_edges[k].target == best.target) add_range(set, a.byte_edges[k].lo, a.byte_edges[k].hi);
       }
+      set[3] &= ~(uint64_t{1} << 63);  // byte 0xff (never in UTF-8) would read as the UTF-8 bit
       add(set);
     }
     if (ascii_tokens >= kMinClassTokens && (groups.size() > 1 || best.tokens != ascii_tokens)) {
+      // The ASCII bytes read, less those leading to a state that does not read the rest again
+      // (a backslash into an escape, inside an unanchored pattern's string): a few rounds reach
+      // a set every target of which reads it, as far as one step tells.
       ByteSet set{};
       for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
         const ByteEdge& e = a.byte_edges[k];
         if (e.lo < 0x80) add_range(set, e.lo, std::min<uint8_t>(e.hi, 0x7f));
       }
-      add(set);
+      for (int round = 0; round < 3; ++round) {
+        ByteSet kept{};
+        for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
+          const ByteEdge& e = a.byte_edges[k];
+          if (e.lo < 0x80 && reads_all(a, e.target, set)) add_range(kept, e.lo, std::min<uint8_t>(e.hi, 0x7f));
+        }
+        for (size_t w = 0; w < 4; ++w) kept[w] &= set[w];
+        if (kept == set) break;
+        set = kept;
+      }
+      // A state reading whole multi-byte characters too (a `.`, a negated class) gets the class
+      // with those characters' lead bytes and the UTF-8 bit: subtrees of whole characters are
+      // then counted in characters.
+      if (set != ByteSet{}) {
+        const ByteSet leads = readable_leads(a, static_cast<int32_t>(s));
+        if (leads != ByteSet{}) {
+          for (size_t w = 0; w < 4; ++w) set[w] |= leads[w];
+          add_byte(set, kUtf8Bit);
+        }
+      }
+      if (set != ByteSet{}) add(set);
     }
   }
   class_size_.reserve(classes_.size());
-  for (const ByteSet& c : classes_) {
-    int32_t size = 0;
-    for (uint64_t w : c) size += std::popcount(w);
-    class_size_.push_back(size);
-  }
+  for (const ByteSet& c : classes_) class_size_.push_back(bytes_of(c));
   info_ = std::make_unique<std::atomic<std::atomic<uint32_t>*>[]>(classes_.size());
   for (size_t c = 0; c < classes_.size(); ++c) info_[c].store(nullptr, std::memory_order_relaxed);
 }
@@ -163,7 +261,8 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
   }
   if (const uint32_t v = info[t].load(std::memory_order_acquire); v != kUnknown) return decode(v);  // another thread did it
   if (local_of_.size() != n) local_of_.assign(n, -1);
-  const ByteSet& bytes = classes_[static_cast<size_t>(cls)];
+  const ByteSet bytes = byte_part(classes_[static_cast<size_t>(cls)]);
+  const bool utf8 = has_utf8(classes_[static_cast<size_t>(cls)]);
   const int32_t class_size = class_size_[static_cast<size_t>(cls)];
 
   // The region: states C's bytes reach from t that are not known yet, found depth-first. For
@@ -173,6 +272,7 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
   std::vector<uint32_t> begin;
   std::vector<int32_t> succ;
   std::vector<uint8_t> bad;
+  std::vector<int32_t> ends;  // the states a state's multi-byte characters end in
   local_of_[static_cast<size_t>(t)] = 0;
   for (size_t i = 0; i < region.size(); ++i) {
     const int32_t s = region[i];
@@ -180,6 +280,7 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
     const AutomatonState& st = a_.states[static_cast<size_t>(s)];
     int32_t covered = 0;
     const size_t first = succ.size();
+    ends.clear();
     for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
       const ByteEdge& e = a_.byte_edges[k];
       const int32_t in = bytes_in_range(bytes, e.lo, e.hi);
@@ -187,10 +288,13 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
       covered += in;
       if (std::find(succ.begin() + static_cast<std::ptrdiff_t>(first), succ.end(), e.target) == succ.end()) succ.push_back(e.target);
     }
-    if (covered != class_size) {
+    if (covered != class_size || (utf8 && !reads_all(a_, s, classes_[static_cast<size_t>(cls)], &ends))) {
       succ.resize(first);
       bad.push_back(1);
       continue;
+    }
+    for (int32_t e : ends) {
+      if (std::find(succ.begin() + static_cast<std::ptrdiff_t>(first), succ.end(), e) == succ.end()) succ.push_back(e);
     }
     bad.push_back(0);
     for (size_t k = first; k < succ.size(); ++k) {

@@ -8,8 +8,8 @@
 // rest. Without a shortcut the first visit of such a state walks every trie
 // node made of class bytes: tens of thousands of tokens, 7-48 ms with Llama-3.
 //
-// For a class C and a state t, safe_C(t) is how many bytes of C in a row t
-// surely reads inside its rule: 0 when some byte of C has no edge from t, else
+// For a class C and a state t, safe_C(t) is how many characters of C in a row t
+// surely reads inside its rule: 0 when some character of C has no path from t, else
 // 1 + the least of the next states'. States that cannot reach such a state read
 // C for ever (kLong). A trie node whose byte leads into t, whose subtree holds
 // only bytes of C and is at most safe_C(t) deep, has every token below it alive
@@ -20,7 +20,8 @@
 //
 // The classes: per state, the bytes of its largest group leading to one state
 // (a counted repetition's class) and the ASCII bytes it reads at all (an
-// unanchored pattern), each only when enough of the vocabulary starts with one
+// unanchored pattern; less those that lead where the rest is not read, and with
+// every multi-byte character when the state reads those too), each only when enough of the vocabulary starts with one
 // of its bytes that a walk would be long (kMinClassTokens, kMinClassPairTokens), the state it leads
 // to reads the class again (a run of at least two), and the state does not
 // start a text run (text_runs.h takes those).
@@ -45,6 +46,14 @@
 #include "engine/text_runs.h"
 
 namespace stencil::engine {
+
+// Bit 255 of a class (a byte no class of ASCII bytes holds) marks a class of characters: its
+// ASCII bytes, and every well-formed multi-byte UTF-8 character whose lead byte (0xc2-0xf4) is
+// in it — the class of a `.` (all leads but 0xe2: it leaves out U+2028/9) or a negated class.
+// Such a class counts in characters: a subtree of whole characters (SortedVocab::text_chars)
+// fits when it has no more characters than safe_C, whatever their byte lengths.
+inline constexpr uint8_t kUtf8Bit = 0xff;
+inline bool has_utf8(const ByteSet& c) { return has_byte(c, kUtf8Bit); }
 
 class ClassRuns {
  public:

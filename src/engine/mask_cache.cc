@@ -316,10 +316,24 @@ class TrieClassifier {
     const uint8_t height = sorted_.height[k];
     if (height == 0) return -1;
     const int16_t* cls = class_runs_.classes_of(target);
+    const ByteSet& below = sorted_.byte_sets[sorted_.below_set[k]];
     for (int j = 0; j < ClassRuns::kClassesPerState && cls[j] >= 0; ++j) {
-      if (!is_subset(sorted_.byte_sets[sorted_.below_set[k]], class_runs_.bytes(cls[j]))) continue;
+      const ByteSet& c = class_runs_.bytes(cls[j]);
+      int32_t need = height;  // characters of the class the deepest token below reads
+      if (!has_utf8(c)) {
+        if (!is_subset(below, c)) continue;
+      } else {
+        // ASCII bytes of the class, and whole characters of its lead bytes (continuation bytes
+        // 0x80-0xbf are free; whole characters are checked with text_chars), one each.
+        if (((below[0] & ~c[0]) | (below[1] & ~c[1]) | (below[3] & ~c[3])) != 0) continue;
+        if ((below[2] | below[3]) != 0) {
+          const uint8_t chars = sorted_.text_chars[k];
+          if (chars == kNotText || chars == 0) continue;
+          need = chars;
+        }
+      }
       const ClassRuns::Run run = class_runs_.run(cls[j], target);
-      if (height <= run.safe) return run.reach_bytes;
+      if (need <= run.safe) return run.reach_bytes;
     }
     return -1;
   }

@@ -103,6 +103,30 @@ TEST(ClassRuns, SmallOrOneOffClassesGetNone) {
   EXPECT_FALSE(once.classes->any());
 }
 
+TEST(ClassRuns, ADotReadsWholeCharactersOfMostLeadBytes) {
+  std::optional<Vocabulary> vocab = load("llama3/tokenizer.json");
+  if (!vocab) GTEST_SKIP() << "run scripts/prepare-data";
+  Compiler compiler(*vocab);
+  // A called pattern rule: its states are final (the key may end after any character), so no
+  // text run covers them.
+  CompiledGrammar g = compiler.compile_json_schema(R"({"type":"object","patternProperties":{"^.{2,300}$":{}}})");
+  Runs r = runs_of(g);
+  int32_t state = -1, utf8_class = -1;
+  for (int32_t s = 0; s < static_cast<int32_t>(g.impl().automaton.states.size()) && state < 0; ++s) {
+    const int16_t* cls = r.classes->classes_of(s);
+    for (int j = 0; j < ClassRuns::kClassesPerState; ++j) {
+      if (cls[j] >= 0 && engine::has_utf8(r.classes->bytes(cls[j]))) state = s, utf8_class = cls[j];
+    }
+  }
+  ASSERT_GE(utf8_class, 0) << "a '.' reads multi-byte characters: it gets a class of characters";
+  const engine::ByteSet& c = r.classes->bytes(utf8_class);
+  EXPECT_TRUE(engine::has_byte(c, 'q'));
+  EXPECT_FALSE(engine::has_byte(c, '\\')) << "a backslash leads into an escape, which does not read the class";
+  EXPECT_TRUE(engine::has_byte(c, 0xc3)) << "every character of lead byte 0xc3 (U+00C0-U+00FF) is read";
+  EXPECT_FALSE(engine::has_byte(c, 0xe2)) << "lead 0xe2 includes U+2028/U+2029, which '.' leaves out";
+  EXPECT_GE(r.classes->run(utf8_class, state).safe, 1);
+}
+
 struct Case {
   const char* name;
   const char* schema;   // JSON Schema, or nullptr
@@ -115,6 +139,7 @@ const Case kCases[] = {
      nullptr},
     {"any_key_of_up_to_255", R"({"type":"object","patternProperties":{"^.{1,255}$":{"type":"boolean"}}})", nullptr},
     {"bounded_lowercase", R"({"type":"array","items":{"type":"string","pattern":"^[a-z]{3,40}$"},"maxItems":4})", nullptr},
+    {"negated_class_text", R"({"type":"array","items":{"type":"string","pattern":"^[^,;]{1,60}$"},"maxItems":3})", nullptr},
     {"called_class_rule", nullptr,
      "root ::= \"<\" name \">\" name \"</\" name \">\"\nname ::= [a-zA-Z0-9_]{2,50}\n"},
 };
