@@ -2,6 +2,7 @@
 // shortcut (class_runs.h) and the bytes below each vocabulary trie node (sorted_vocab.h).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -16,8 +17,15 @@ inline bool has_byte(const ByteSet& s, uint8_t c) { return (s[c >> 6] >> (c & 63
 inline bool is_subset(const ByteSet& sub, const ByteSet& super) {
   return ((sub[0] & ~super[0]) | (sub[1] & ~super[1]) | (sub[2] & ~super[2]) | (sub[3] & ~super[3])) == 0;
 }
+// The bytes [lo, hi] of 64-bit word w, as a mask.
+inline uint64_t range_mask(int w, uint8_t lo, uint8_t hi) {
+  const int first = std::max<int>(lo, w * 64), last = std::min<int>(hi, w * 64 + 63);
+  if (first > last) return 0;
+  const uint64_t upto = (last & 63) == 63 ? ~uint64_t{0} : (uint64_t{1} << ((last & 63) + 1)) - 1;
+  return upto & (~uint64_t{0} << (first & 63));
+}
 inline void add_range(ByteSet& s, uint8_t lo, uint8_t hi) {
-  for (int c = lo; c <= hi; ++c) add_byte(s, static_cast<uint8_t>(c));
+  for (int w = lo >> 6; w <= hi >> 6; ++w) s[static_cast<size_t>(w)] |= range_mask(w, lo, hi);
 }
 
 struct ByteSetHash {

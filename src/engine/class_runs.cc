@@ -2,7 +2,6 @@
 #include "engine/class_runs.h"
 
 #include <algorithm>
-#include <bit>
 #include <unordered_map>
 
 #include "engine/utf8_ranges.h"
@@ -14,15 +13,12 @@ namespace {
 // Distinct classes past this many are not given runs (states keep walking the trie).
 constexpr size_t kMaxClasses = 4096;
 
-int32_t bytes_in_range(const ByteSet& s, uint8_t lo, uint8_t hi) {
-  int32_t n = 0;
+// Some byte of [lo, hi] is in s.
+bool meets_range(const ByteSet& s, uint8_t lo, uint8_t hi) {
   for (int w = lo >> 6; w <= hi >> 6; ++w) {
-    uint64_t mask = ~uint64_t{0};
-    if (w == lo >> 6) mask &= ~uint64_t{0} << (lo & 63);
-    if (w == hi >> 6 && (hi & 63) != 63) mask &= (uint64_t{1} << ((hi & 63) + 1)) - 1;
-    n += std::popcount(s[static_cast<size_t>(w)] & mask);
+    if ((s[static_cast<size_t>(w)] & range_mask(w, lo, hi)) != 0) return true;
   }
-  return n;
+  return false;
 }
 
 // The bytes a class reads one for one: all of them, or with the UTF-8 bit its ASCII bytes (its
@@ -37,12 +33,6 @@ ByteSet byte_part(const ByteSet& c) {
   return b;
 }
 
-int32_t bytes_of(const ByteSet& c) {
-  int32_t n = 0;
-  for (uint64_t w : byte_part(c)) n += std::popcount(w);
-  return n;
-}
-
 // The well-formed multi-byte UTF-8 characters as byte-range sequences.
 const std::vector<Utf8Sequence>& multibyte_forms() {
   static const std::vector<Utf8Sequence> forms = [] {
@@ -55,8 +45,9 @@ const std::vector<Utf8Sequence>& multibyte_forms() {
 
 // Reads byte i onwards of `form` from s: false if some byte of the form has no edge on the way.
 // The states the form's characters end in are added to `ends` (once each) when it is given.
-bool follow_form(const Automaton& a, int32_t s, const Utf8Sequence& form, size_t i, std::vector<int32_t>* ends) {
-  const ByteRange r = form[i];
+// With i == 0 the form's first byte is just `lead`.
+bool follow_form(const Automaton& a, int32_t s, const Utf8Sequence& form, size_t i, uint8_t lead, std::vector<int32_t>* ends) {
+  const ByteRange r = i == 0 ? ByteRange{lead, lead} : form[i];
   const AutomatonState& st = a.states[static_cast<size_t>(s)];
   int32_t covered = 0;
   for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
@@ -65,7 +56,7 @@ bool follow_form(const Automaton& a, int32_t s, const Utf8Sequence& form, size_t
     if (lo > hi) continue;
     covered += hi - lo + 1;
     if (i + 1 < form.size()) {
-      if (!follow_form(a, e.target, form, i + 1, ends)) return false;
+      if (!follow_form(a, e.target, form, i + 1, lead, ends)) return false;
     } else if (ends != nullptr && std::find(ends->begin(), ends->end(), e.target) == ends->end()) {
       ends->push_back(e.target);
     }
@@ -77,9 +68,7 @@ bool follow_form(const Automaton& a, int32_t s, const Utf8Sequence& form, size_t
 bool reads_lead(const Automaton& a, int32_t s, uint8_t lead, std::vector<int32_t>* ends) {
   for (const Utf8Sequence& form : multibyte_forms()) {
     if (lead < form[0].lo || lead > form[0].hi) continue;
-    Utf8Sequence one = form;
-    one[0] = {lead, lead};
-    if (!follow_form(a, s, one, 0, ends)) return false;
+    if (!follow_form(a, s, form, 0, lead, ends)) return false;
   }
   return true;
 }
@@ -88,6 +77,8 @@ bool reads_lead(const Automaton& a, int32_t s, uint8_t lead, std::vector<int32_t
 // U+2028 and U+2029).
 ByteSet readable_leads(const Automaton& a, int32_t s) {
   ByteSet leads{};
+  const AutomatonState& st = a.states[static_cast<size_t>(s)];
+  if (st.byte_begin == st.byte_end || a.byte_edges[st.byte_end - 1].hi < 0xc2) return leads;  // no lead byte read
   for (int lead = 0xc2; lead <= 0xf4; ++lead) {
     if (a.step(s, static_cast<uint8_t>(lead)) >= 0 && reads_lead(a, s, static_cast<uint8_t>(lead), nullptr)) {
       add_byte(leads, static_cast<uint8_t>(lead));
@@ -99,11 +90,10 @@ ByteSet readable_leads(const Automaton& a, int32_t s) {
 // State s reads every character of class c: an edge on each of its bytes, and with the UTF-8
 // bit every character of each of its lead bytes. The characters' end states go to `ends`.
 bool reads_all(const Automaton& a, int32_t s, const ByteSet& c, std::vector<int32_t>* ends = nullptr) {
-  const ByteSet bytes = byte_part(c);
-  int32_t covered = 0;
+  ByteSet read{};
   const AutomatonState& st = a.states[static_cast<size_t>(s)];
-  for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) covered += bytes_in_range(bytes, a.byte_edges[k].lo, a.byte_edges[k].hi);
-  if (covered != bytes_of(c)) return false;
+  for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) add_range(read, a.byte_edges[k].lo, a.byte_edges[k].hi);
+  if (!is_subset(byte_part(c), read)) return false;
   if (!has_utf8(c)) return true;
   for (int lead = 0xc2; lead <= 0xf4; ++lead) {
     if (has_byte(c, static_cast<uint8_t>(lead)) && !reads_lead(a, s, static_cast<uint8_t>(lead), ends)) return false;
@@ -169,6 +159,7 @@ ClassRuns::ClassRuns(const Automaton& a, const SortedVocab& sorted, const TextRu
     int64_t tokens;
   };
   std::vector<Group> groups;
+  std::vector<std::pair<int32_t, bool>> judged;
   for (size_t s = 0; s < n; ++s) {
     const AutomatonState& st = a.states[s];
     if (st.byte_begin == st.byte_end || text.ascii_steps[s] > 0) continue;
@@ -219,9 +210,13 @@ ClassRuns::ClassRuns(const Automaton& a, const SortedVocab& sorted, const TextRu
       }
       for (int round = 0; round < 3; ++round) {
         ByteSet kept{};
+        judged.clear();  // (target, reads the set): ranges of a state share a few targets
         for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
           const ByteEdge& e = a.byte_edges[k];
-          if (e.lo < 0x80 && reads_all(a, e.target, set)) add_range(kept, e.lo, std::min<uint8_t>(e.hi, 0x7f));
+          if (e.lo >= 0x80) break;  // edges are sorted by byte
+          auto it = std::find_if(judged.begin(), judged.end(), [&](const auto& j) { return j.first == e.target; });
+          if (it == judged.end()) it = judged.insert(judged.end(), {e.target, reads_all(a, e.target, set)});
+          if (it->second) add_range(kept, e.lo, std::min<uint8_t>(e.hi, 0x7f));
         }
         for (size_t w = 0; w < 4; ++w) kept[w] &= set[w];
         if (kept == set) break;
@@ -240,8 +235,6 @@ ClassRuns::ClassRuns(const Automaton& a, const SortedVocab& sorted, const TextRu
       if (set != ByteSet{}) add(set);
     }
   }
-  class_size_.reserve(classes_.size());
-  for (const ByteSet& c : classes_) class_size_.push_back(bytes_of(c));
   info_ = std::make_unique<std::atomic<std::atomic<uint32_t>*>[]>(classes_.size());
   for (size_t c = 0; c < classes_.size(); ++c) info_[c].store(nullptr, std::memory_order_relaxed);
 }
@@ -263,7 +256,6 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
   if (local_of_.size() != n) local_of_.assign(n, -1);
   const ByteSet bytes = byte_part(classes_[static_cast<size_t>(cls)]);
   const bool utf8 = has_utf8(classes_[static_cast<size_t>(cls)]);
-  const int32_t class_size = class_size_[static_cast<size_t>(cls)];
 
   // The region: states C's bytes reach from t that are not known yet, found depth-first. For
   // each, its distinct targets on C (CSR, global ids) when it reads every byte of C; a state
@@ -278,17 +270,16 @@ ClassRuns::Run ClassRuns::compute(int32_t cls, int32_t t) const {
     const int32_t s = region[i];
     begin.push_back(static_cast<uint32_t>(succ.size()));
     const AutomatonState& st = a_.states[static_cast<size_t>(s)];
-    int32_t covered = 0;
+    ByteSet read{};
     const size_t first = succ.size();
     ends.clear();
     for (uint32_t k = st.byte_begin; k < st.byte_end; ++k) {
       const ByteEdge& e = a_.byte_edges[k];
-      const int32_t in = bytes_in_range(bytes, e.lo, e.hi);
-      if (in == 0) continue;
-      covered += in;
+      add_range(read, e.lo, e.hi);
+      if (!meets_range(bytes, e.lo, e.hi)) continue;
       if (std::find(succ.begin() + static_cast<std::ptrdiff_t>(first), succ.end(), e.target) == succ.end()) succ.push_back(e.target);
     }
-    if (covered != class_size || (utf8 && !reads_all(a_, s, classes_[static_cast<size_t>(cls)], &ends))) {
+    if (!is_subset(bytes, read) || (utf8 && !reads_all(a_, s, classes_[static_cast<size_t>(cls)], &ends))) {
       succ.resize(first);
       bad.push_back(1);
       continue;

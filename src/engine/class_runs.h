@@ -108,7 +108,6 @@ class ClassRuns {
 
   const Automaton& a_;
   std::vector<ByteSet> classes_;
-  std::vector<int32_t> class_size_;  // (classes,) bytes in each class
   std::vector<int16_t> class_of_;    // (states * kClassesPerState,)
   bool any_ = false;
   // (classes,) per state: kUnknown or encode(run); allocated on a class's first use.
