@@ -1,7 +1,8 @@
 // Building the per-state token mask cache (see mask_cache.h): per scanning state,
 // a shared or derived entry when an alike state is already computed, else one
 // trie-order walk of the vocabulary (text tokens of text runs classified by
-// count, see text_runs.h); eager states spread over threads.
+// count, see text_runs.h; subtrees inside a class run taken whole, see
+// class_runs.h); eager states spread over threads.
 #include "engine/mask_cache.h"
 
 #include <algorithm>
@@ -13,9 +14,9 @@
 #include <emmintrin.h>
 #endif
 
+#include "engine/class_runs.h"
 #include "engine/stack_machine.h"
 #include "engine/state_equivalence.h"
-#include "engine/class_runs.h"
 #include "engine/text_runs.h"
 #include "engine/token_walk.h"
 
