@@ -173,13 +173,14 @@ class TrieClassifier {
     const uint32_t n_nodes = static_cast<uint32_t>(sorted_.nodes.size());
     uint32_t k = 1;
     const uint8_t* const nontext_below = sorted_.nontext_below.data();
+    const uint32_t* const next_nontext = sorted_.next_nontext.data();
     const uint8_t* const token_text_chars = sorted_.token_text_chars.data();
     const uint8_t* const sub_height = sorted_.height.data();
     const bool classes_apply = !text_by_count && class_runs_.any();
     while (k < n_nodes) {
       const TrieNode& node = nodes[k];
       if (text_by_count && !nontext_below[k]) {
-        k = node.end;
+        k = next_nontext[k];  // past this subtree and the all-text ones after it, in one step
         continue;
       }
       const size_t d = node.depth;

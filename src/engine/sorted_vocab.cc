@@ -198,6 +198,11 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
       if (!text && sv.nodes[k].tokens_begin != sv.nodes[k].tokens_end) sv.nontext_below[k] = 1;
     }
     for (size_t k = sv.nodes.size(); k-- > 1;) sv.nontext_below[parent_of[k]] |= sv.nontext_below[k];
+    sv.next_nontext.resize(sv.nodes.size() + 1);
+    sv.next_nontext[sv.nodes.size()] = static_cast<uint32_t>(sv.nodes.size());
+    for (size_t k = sv.nodes.size(); k-- > 0;) {
+      sv.next_nontext[k] = sv.nontext_below[k] ? static_cast<uint32_t>(k) : sv.next_nontext[sv.nodes[k].end];
+    }
   }
   sv.by_length = sv.ids;
   std::stable_sort(sv.by_length.begin(), sv.by_length.end(), [&](int32_t x, int32_t y) {

@@ -52,6 +52,10 @@ struct SortedVocab {
   std::vector<uint8_t> token_text_chars;
   // (nodes,) some token at or below node k is not text (token_text_chars 0).
   std::vector<uint8_t> nontext_below;
+  // (nodes + 1,) where a walk that skips all-text subtrees lands from node k: k itself if
+  // nontext_below[k], else the same from the end of k's subtree (the node count at the end).
+  // A string body's walk jumps over runs of all-text siblings in one step.
+  std::vector<uint32_t> next_nontext;
   // (nodes,) how deep the subtree below node k goes, whatever its bytes (0 for a
   // leaf), capped at 255 meaning "255 or more".
   std::vector<uint8_t> height;
