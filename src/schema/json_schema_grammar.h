@@ -6,7 +6,7 @@
 // (strict mode additionally forbids properties that `additionalProperties` does not
 // mention). Where a keyword cannot be compiled exactly the result is a SchemaError
 // naming it and its JSON pointer, or, under `lenient`, the keyword is ignored with
-// a warning. See docs/json_schema.md for the supported keywords.
+// a warning. See docs/json-schema.md for the supported keywords.
 //
 //   auto sg = stencil::schema::build_json_schema_grammar(R"({"type":"integer","minimum":0})", {});
 //   // sg.grammar's root accepts "0", "17", ...; sg.warnings lists what was ignored.

@@ -186,7 +186,7 @@ def format_checker():
 
 
 # OpenAPI 3.0's `nullable: true` (not JSON Schema; stencil reads it as "null, or the rest of the
-# schema", docs/json_schema.md) spelled for the validator: "null" added to `type` and to `enum`.
+# schema", docs/json-schema.md) spelled for the validator: "null" added to `type` and to `enum`.
 # Only schema positions are visited (not enum/const/default/examples data).
 _SCHEMA_ONE = ("not", "if", "then", "else", "items", "additionalItems", "prefixItems", "contains",
                "additionalProperties", "propertyNames", "unevaluatedItems", "unevaluatedProperties",
