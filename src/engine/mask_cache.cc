@@ -136,6 +136,9 @@ struct Level {
   int32_t base;       // the depth whose LevelBase this level uses
   uint32_t edge;      // single form: byte edge the next child's search starts at (kUnresolved: not looked up yet)
   uint32_t edge_end;
+  // Single form at a final state (its rule may end here): index into TrieClassifier::after_end_,
+  // the bytes something past the rule's end could read; -1 at a plain state.
+  int32_t after_end = -1;
 };
 
 class TrieClassifier {
@@ -159,9 +162,11 @@ class TrieClassifier {
     class_first_.resize(max_depth);
     Level* const levels = levels_.data();
     LevelBase* const bases = bases_.data();
-    sm_.start(state, parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent, buf_);
-    bases[0] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, reach(sm_, buf_)};
-    levels[0] = Level{-1, 0, Level::kUnresolved, 0};
+    root_parent_ = parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent;
+    after_end_.clear();
+    scratch_.clear();
+    sm_.start(state, root_parent_, scratch_);
+    levels[0] = general(scratch_, 0);
     const TrieNode* const nodes = sorted_.nodes.data();
     const ByteEdge* const edges = a_.byte_edges.data();
     const uint8_t* const plain = plain_.data();
@@ -187,7 +192,18 @@ class TrieClassifier {
       Level& up = levels[d - 1];
       const uint8_t c = node.byte;
       Level next;
-      if (up.state >= 0) {
+      if (up.state >= 0 && up.after_end >= 0 && has_byte(after_end_[static_cast<size_t>(up.after_end)].second, c)) {
+        // Single form at a final state, on a byte that something past the rule's end reads too:
+        // simulate the whole set (the state's closure).
+        const LevelBase& base = bases[up.base];
+        sm_.truncate(base.arena_size);
+        buf_.resize(base.set_end);
+        closure_.clear();
+        sm_.start(up.state, base.parent, closure_);
+        scratch_.clear();
+        sm_.advance(closure_, c, scratch_);
+        next = general(scratch_, d);
+      } else if (up.state >= 0) {
         // Single form: a bare DFA step when it stays inside the rule.
         if (up.edge == Level::kUnresolved) {
           const AutomatonState& st = a_.states[static_cast<size_t>(up.state)];
@@ -222,8 +238,14 @@ class TrieClassifier {
           k = node.end;
           continue;
         }
+        const LevelBase& up_base = bases[up.base];
+        int32_t past_end = -1;
         if (plain[target]) {
           next = Level{target, up.base, Level::kUnresolved, 0};
+        } else if (up_base.parent == root_parent_ && (past_end = after_end_of(target)) >= 0) {
+          // A final state of the rule (no calls): stays one stack until a byte that something past
+          // the rule's end reads (above).
+          next = Level{target, up.base, Level::kUnresolved, 0, past_end};
         } else {
           const LevelBase& base = bases[up.base];
           sm_.truncate(base.arena_size);
@@ -368,9 +390,78 @@ class TrieClassifier {
       bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_bytes, r};
       return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0};
     }
+    if (const int32_t x = final_alone(set); x >= 0) {
+      // One stack at a final state plus exactly what its rule's end leads to: the single form at a
+      // final state, which re-creates the rest when a byte needs it.
+      const StackNode n = sm_.node(x);
+      const int32_t parent_bytes = n.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(n.parent).state, sm_.node(n.parent).parent) : 0;
+      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_bytes, r};
+      return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0, after_end_of(n.state)};
+    }
     buf_.insert(buf_.end(), set.begin(), set.end());
     bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r, set.size() == 1 && set[0] == kWild};
     return Level{-1, static_cast<int32_t>(d), Level::kUnresolved, 0};
+  }
+
+  // A final state without calls whose rule's end, from the run's bottom, leads somewhere that reads
+  // only some bytes: the index of those bytes in after_end_ (computed once per rule and run), else -1.
+  int32_t after_end_of(int32_t state) {
+    const AutomatonState& st = a_.states[static_cast<size_t>(state)];
+    if (!st.is_final || st.call_begin != st.call_end) return -1;
+    for (size_t i = 0; i < after_end_.size(); ++i) {
+      if (after_end_[i].first == st.rule) return after_end_bytes_[i] ? static_cast<int32_t>(i) : -1;
+    }
+    const int32_t mark = sm_.nodes_size();
+    closure_.clear();
+    sm_.start(state, root_parent_, closure_);
+    ByteSet bytes{};
+    bool some = true;  // false: anything may follow (kWild), the single form would not pay
+    for (int32_t id : closure_) {
+      if (id == kWild) some = false;
+      if (id < 0) continue;
+      const StackNode& n = sm_.node(id);
+      if (n.state == state && n.parent == root_parent_) continue;  // the stack inside the rule
+      const AutomatonState& o = a_.states[static_cast<size_t>(n.state)];
+      for (uint32_t k = o.byte_begin; k < o.byte_end; ++k) add_range(bytes, a_.byte_edges[k].lo, a_.byte_edges[k].hi);
+    }
+    sm_.truncate(mark);
+    after_end_.emplace_back(st.rule, bytes);
+    after_end_bytes_.push_back(some);
+    return some ? static_cast<int32_t>(after_end_.size() - 1) : -1;
+  }
+
+  // The id of the one stack of `set` at a final state (no calls) right above the run's bottom, when
+  // the rest of the set is exactly what that state's closure adds (compared by content); else -1.
+  int32_t final_alone(const std::vector<int32_t>& set) {
+    int32_t x = -1;
+    for (int32_t id : set) {
+      if (id < 0 || sm_.escaped(id)) continue;
+      if (x >= 0) return -1;  // two stacks inside
+      x = id;
+    }
+    if (x < 0) return -1;
+    const StackNode n = sm_.node(x);  // a copy: the closure below grows the arena
+    if (n.parent != root_parent_ || after_end_of(n.state) < 0) return -1;
+    const int32_t mark = sm_.nodes_size();
+    closure_.clear();
+    sm_.start(n.state, n.parent, closure_);
+    auto contents = [&](const std::vector<int32_t>& ids, std::vector<std::array<int32_t, 3>>& out) {
+      out.clear();
+      for (int32_t id : ids) {
+        if (id < 0) {
+          out.push_back({id, 0, 0});
+          continue;
+        }
+        const StackNode& m = sm_.node(id);
+        if (m.state == n.state && m.parent == n.parent) continue;  // the stack itself
+        out.push_back({m.state, m.parent, m.count});
+      }
+      std::sort(out.begin(), out.end());
+    };
+    contents(set, have_);
+    contents(closure_, want_);
+    sm_.truncate(mark);
+    return have_ == want_ ? x : -1;
   }
 
   const Automaton& a_;
@@ -385,6 +476,11 @@ class TrieClassifier {
   std::vector<uint8_t> first_known_;            // (max token bytes + 1,) first_[d] is up to date
   std::vector<std::array<uint64_t, 4>> first_;  // general levels: the bytes some stack can read next
   std::vector<ByteSet> class_first_;            // general levels: the bytes that lead a stack inside the rule to a state with classes
+  int32_t root_parent_ = kEscapeParent;         // the parent of the run's bottom stack (kEscapeParent, or the refined parent's node)
+  std::vector<std::pair<int32_t, ByteSet>> after_end_;  // (rule, bytes past its end) met in this run
+  std::vector<uint8_t> after_end_bytes_;        // per after_end_ entry: some bytes only (not kWild)
+  std::vector<int32_t> closure_;
+  std::vector<std::array<int32_t, 3>> have_, want_;
 };
 
 }  // namespace
