@@ -52,11 +52,23 @@ engine::ByteSet lowercase() {
 // Follows byte c from state s (-1 when there is no edge).
 int32_t step(const CompiledGrammar& g, int32_t s, char c) { return g.impl().automaton.step(s, static_cast<uint8_t>(c)); }
 
-TEST(ClassRuns, CountsTheBytesACountedClassSurelyReads) {
-  std::optional<Vocabulary> vocab = load("llama3/tokenizer.json");
-  if (!vocab) GTEST_SKIP() << "run scripts/prepare-data";
-  Compiler compiler(*vocab);
-  CompiledGrammar g = compiler.compile_regex("[a-z]{3,6}[0-9]");
+// The unit tests' vocabulary: Llama-3 (its class tokens pass every gate).
+class ClassRunValues : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vocab_ = load("llama3/tokenizer.json");
+    if (!vocab_) GTEST_SKIP() << "run scripts/prepare-data";
+    compiler_.emplace(*vocab_);
+  }
+  Compiler& compiler() { return *compiler_; }
+
+ private:
+  std::optional<Vocabulary> vocab_;
+  std::optional<Compiler> compiler_;
+};
+
+TEST_F(ClassRunValues, CountsTheBytesACountedClassSurelyReads) {
+  CompiledGrammar g = compiler().compile_regex("[a-z]{3,6}[0-9]");
   Runs r = runs_of(g);
   int32_t s = g.impl().automaton.root_start();
   // Before the k-th letter, 6 - k more letters are sure to be read.
@@ -76,11 +88,8 @@ TEST(ClassRuns, CountsTheBytesACountedClassSurelyReads) {
   EXPECT_EQ(r.classes->classes_of(s)[0], -1);
 }
 
-TEST(ClassRuns, AnUnboundedClassRunsForEver) {
-  std::optional<Vocabulary> vocab = load("llama3/tokenizer.json");
-  if (!vocab) GTEST_SKIP() << "run scripts/prepare-data";
-  Compiler compiler(*vocab);
-  CompiledGrammar g = compiler.compile_regex("[a-z]+x");
+TEST_F(ClassRunValues, AnUnboundedClassRunsForEver) {
+  CompiledGrammar g = compiler().compile_regex("[a-z]+x");
   Runs r = runs_of(g);
   const int32_t after_one = step(g, g.impl().automaton.root_start(), 'q');
   ASSERT_GE(after_one, 0);
@@ -91,25 +100,19 @@ TEST(ClassRuns, AnUnboundedClassRunsForEver) {
   EXPECT_EQ(run.reach_bytes, 1) << "every state of the run needs one more byte, the 'x'";
 }
 
-TEST(ClassRuns, SmallOrOneOffClassesGetNone) {
-  std::optional<Vocabulary> vocab = load("llama3/tokenizer.json");
-  if (!vocab) GTEST_SKIP() << "run scripts/prepare-data";
-  Compiler compiler(*vocab);
+TEST_F(ClassRunValues, SmallOrOneOffClassesGetNone) {
   // Digits: too few tokens start with two of them for a run to pay (kMinClassPairTokens).
-  Runs digits = runs_of(compiler.compile_regex("[0-9]{1,40}"));
+  Runs digits = runs_of(compiler().compile_regex("[0-9]{1,40}"));
   EXPECT_FALSE(digits.classes->any());
   // Many bytes read once, none of them again: no run of two.
-  Runs once = runs_of(compiler.compile_regex("[a-zA-Z]x"));
+  Runs once = runs_of(compiler().compile_regex("[a-zA-Z]x"));
   EXPECT_FALSE(once.classes->any());
 }
 
-TEST(ClassRuns, ADotReadsWholeCharactersOfMostLeadBytes) {
-  std::optional<Vocabulary> vocab = load("llama3/tokenizer.json");
-  if (!vocab) GTEST_SKIP() << "run scripts/prepare-data";
-  Compiler compiler(*vocab);
+TEST_F(ClassRunValues, ADotReadsWholeCharactersOfMostLeadBytes) {
   // A called pattern rule: its states are final (the key may end after any character), so no
   // text run covers them.
-  CompiledGrammar g = compiler.compile_json_schema(R"({"type":"object","patternProperties":{"^.{2,300}$":{}}})");
+  CompiledGrammar g = compiler().compile_json_schema(R"({"type":"object","patternProperties":{"^.{2,300}$":{}}})");
   Runs r = runs_of(g);
   int32_t state = -1, utf8_class = -1;
   for (int32_t s = 0; s < static_cast<int32_t>(g.impl().automaton.states.size()) && state < 0; ++s) {
