@@ -57,7 +57,7 @@ inline bool has_utf8(const ByteSet& c) { return has_byte(c, kUtf8Bit); }
 
 class ClassRuns {
  public:
-  static constexpr int32_t kLong = 255;
+  static constexpr int32_t kLong = TextRuns::kLong;  // the same "longer than any token"
   // A class gets runs only when at least this many tokens start with one of its bytes (a
   // cheap first filter, per state) and this many start with two of them or are one (per class:
   // Llama-3 has 37k for [0-9a-zA-Z_-], 2.7k for [0-9a-f], 1.1k for digits, 350 for [ \t]).

@@ -192,7 +192,7 @@ class TrieClassifier {
       Level& up = levels[d - 1];
       const uint8_t c = node.byte;
       Level next;
-      if (up.state >= 0 && up.after_end >= 0 && has_byte(after_end_[static_cast<size_t>(up.after_end)].second, c)) {
+      if (up.state >= 0 && up.after_end >= 0 && has_byte(after_end_[static_cast<size_t>(up.after_end)].bytes, c)) {
         // Single form at a final state, on a byte that something past the rule's end reads too:
         // simulate the whole set (the state's closure).
         const LevelBase& base = bases[up.base];
@@ -270,7 +270,7 @@ class TrieClassifier {
             const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
             const bool inside = classes_apply && !sm_.escaped(buf_[i]);
             for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
-              for (uint32_t b = edges[x].lo; b <= edges[x].hi; ++b) first[b >> 6] |= uint64_t{1} << (b & 63);
+              add_range(first, edges[x].lo, edges[x].hi);
               if (inside && class_runs_.classes_of(edges[x].target)[0] >= 0) add_range(class_first, edges[x].lo, edges[x].hi);
             }
           }
@@ -291,8 +291,7 @@ class TrieClassifier {
             if (target < 0) continue;
             const int32_t whole = class_run_after(k, target);
             if (whole < 0) continue;
-            const int32_t below = top.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(top.parent).state, sm_.node(top.parent).parent) : 0;
-            after = int64_t{whole} + below;
+            after = int64_t{whole} + parent_chain_bytes(top.parent);
           }
           if (after >= 0) {
             take_whole(out, k, true, after);
@@ -386,21 +385,24 @@ class TrieClassifier {
     const Reach r = reach(sm_, set);
     if (set.size() == 1 && set[0] >= 0) {
       const StackNode n = sm_.node(set[0]);
-      const int32_t parent_bytes = n.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(n.parent).state, sm_.node(n.parent).parent) : 0;
-      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_bytes, r};
+      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_chain_bytes(n.parent), r};
       return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0};
     }
     if (const int32_t x = final_alone(set); x >= 0) {
       // One stack at a final state plus exactly what its rule's end leads to: the single form at a
       // final state, which re-creates the rest when a byte needs it.
       const StackNode n = sm_.node(x);
-      const int32_t parent_bytes = n.parent >= 0 ? chain_bytes(a_, sm_, sm_.node(n.parent).state, sm_.node(n.parent).parent) : 0;
-      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_bytes, r};
+      bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_chain_bytes(n.parent), r};
       return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0, after_end_of(n.state)};
     }
     buf_.insert(buf_.end(), set.begin(), set.end());
     bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r, set.size() == 1 && set[0] == kWild};
     return Level{-1, static_cast<int32_t>(d), Level::kUnresolved, 0};
+  }
+
+  // Fewest bytes the stack below a node (its parent chain) needs to end; 0 at the bottom.
+  int32_t parent_chain_bytes(int32_t parent) const {
+    return parent >= 0 ? chain_bytes(a_, sm_, sm_.node(parent).state, sm_.node(parent).parent) : 0;
   }
 
   // A final state without calls whose rule's end, from the run's bottom, leads somewhere that reads
@@ -409,7 +411,7 @@ class TrieClassifier {
     const AutomatonState& st = a_.states[static_cast<size_t>(state)];
     if (!st.is_final || st.call_begin != st.call_end) return -1;
     for (size_t i = 0; i < after_end_.size(); ++i) {
-      if (after_end_[i].first == st.rule) return after_end_bytes_[i] ? static_cast<int32_t>(i) : -1;
+      if (after_end_[i].rule == st.rule) return after_end_[i].some ? static_cast<int32_t>(i) : -1;
     }
     const int32_t mark = sm_.nodes_size();
     closure_.clear();
@@ -425,8 +427,7 @@ class TrieClassifier {
       for (uint32_t k = o.byte_begin; k < o.byte_end; ++k) add_range(bytes, a_.byte_edges[k].lo, a_.byte_edges[k].hi);
     }
     sm_.truncate(mark);
-    after_end_.emplace_back(st.rule, bytes);
-    after_end_bytes_.push_back(some);
+    after_end_.push_back({st.rule, bytes, some});
     return some ? static_cast<int32_t>(after_end_.size() - 1) : -1;
   }
 
@@ -477,8 +478,12 @@ class TrieClassifier {
   std::vector<std::array<uint64_t, 4>> first_;  // general levels: the bytes some stack can read next
   std::vector<ByteSet> class_first_;            // general levels: the bytes that lead a stack inside the rule to a state with classes
   int32_t root_parent_ = kEscapeParent;         // the parent of the run's bottom stack (kEscapeParent, or the refined parent's node)
-  std::vector<std::pair<int32_t, ByteSet>> after_end_;  // (rule, bytes past its end) met in this run
-  std::vector<uint8_t> after_end_bytes_;        // per after_end_ entry: some bytes only (not kWild)
+  struct AfterEnd {
+    int32_t rule;
+    ByteSet bytes;  // what the stacks past the rule's end can read
+    bool some;      // some bytes only (false: kWild, anything may follow)
+  };
+  std::vector<AfterEnd> after_end_;             // per rule met in this run
   std::vector<int32_t> closure_;
   std::vector<std::array<int32_t, 3>> have_, want_;
 };
