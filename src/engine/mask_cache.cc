@@ -21,13 +21,15 @@
 #include "engine/token_walk.h"
 
 namespace stencil::engine {
-namespace {
 
 struct StateResult {
   std::vector<int32_t> accepted;   // token ids
   std::vector<int32_t> uncertain;  // token ids, trie order
   int32_t max_local_after = 0;     // see StateMask::max_local_after
+  bool dropped_uncertain = false;  // some uncertain token was not kept (TrieClassifier::run)
 };
+
+namespace {
 
 // Rules with more parent states than this (or more return points than
 // kMaxEscapeReturns) are refined lazily, one parent at a time (see mask_cache.h):
@@ -136,9 +138,10 @@ struct Level {
   int32_t base;       // the depth whose LevelBase this level uses
   uint32_t edge;      // single form: byte edge the next child's search starts at (kUnresolved: not looked up yet)
   uint32_t edge_end;
-  // Single form at a final state (its rule may end here): index into TrieClassifier::after_end_,
-  // the bytes something past the rule's end could read; -1 at a plain state.
-  int32_t after_end = -1;
+  // Single form at a final state (its rule may end here) or one that calls: index into
+  // TrieClassifier::beside_, the bytes the rest of the state's closure could read (what follows the
+  // rule's end, what the called rules start with); -1 at a plain state.
+  int32_t beside = -1;
 };
 
 class TrieClassifier {
@@ -151,7 +154,13 @@ class TrieClassifier {
   // are left out: the caller classifies them by their character count.
   // With parent_state >= 0 the walk starts from the stack (state, (parent_state, <bottom>)):
   // a refinement (see MaskCache::refinement).
-  void run(int32_t state, StateResult& out, bool text_by_count, int32_t parent_state = -1) {
+  // With keep_uncertain false, uncertain tokens are dropped (a lazily refined state keeps none).
+  // With min_bytes > 0, only subtrees that hold a token of at least that many bytes are walked and
+  // only such tokens are classified one by one (subtrees taken whole may add shorter ones).
+  void run(int32_t state, StateResult& out, const WalkOptions& options) {
+    const bool text_by_count = options.by_count, keep_uncertain = options.keep_uncertain;
+    const int32_t parent_state = options.parent_state;
+    const uint32_t min_bytes = static_cast<uint32_t>(options.min_bytes);
     sm_.clear();
     buf_.clear();
     const size_t max_depth = static_cast<size_t>(sorted_.max_token_bytes) + 1;
@@ -163,7 +172,7 @@ class TrieClassifier {
     Level* const levels = levels_.data();
     LevelBase* const bases = bases_.data();
     root_parent_ = parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent;
-    after_end_.clear();
+    beside_.clear();
     scratch_.clear();
     sm_.start(state, root_parent_, scratch_);
     levels[0] = general(scratch_, 0);
@@ -189,12 +198,16 @@ class TrieClassifier {
         continue;
       }
       const size_t d = node.depth;
+      if (d + sub_height[k] < min_bytes && sub_height[k] < 255) {
+        k = node.end;  // every token below is short (a derived entry has them from its base)
+        continue;
+      }
       Level& up = levels[d - 1];
       const uint8_t c = node.byte;
       Level next;
-      if (up.state >= 0 && up.after_end >= 0 && has_byte(after_end_[static_cast<size_t>(up.after_end)].bytes, c)) {
-        // Single form at a final state, on a byte that something past the rule's end reads too:
-        // simulate the whole set (the state's closure).
+      if (up.state >= 0 && up.beside >= 0 && has_byte(beside_[static_cast<size_t>(up.beside)].bytes, c)) {
+        // Single form at a final or calling state, on a byte that the rest of its closure reads
+        // too: simulate the whole set (the state's closure).
         const LevelBase& base = bases[up.base];
         sm_.truncate(base.arena_size);
         buf_.resize(base.set_end);
@@ -234,18 +247,22 @@ class TrieClassifier {
         if (whole_after >= 0) {
           // Classify the whole subtree at once.
           const LevelBase& base = bases[up.base];
-          take_whole(out, k, base.reach == Reach::kInside, int64_t{whole_after} + base.parent_bytes);
+          if (keep_uncertain || base.reach == Reach::kInside) {
+            take_whole(out, k, base.reach == Reach::kInside, int64_t{whole_after} + base.parent_bytes);
+          } else {
+            out.dropped_uncertain = true;
+          }
           k = node.end;
           continue;
         }
         const LevelBase& up_base = bases[up.base];
-        int32_t past_end = -1;
+        int32_t beside = -1;
         if (plain[target]) {
           next = Level{target, up.base, Level::kUnresolved, 0};
-        } else if (up_base.parent == root_parent_ && (past_end = after_end_of(target)) >= 0) {
-          // A final state of the rule (no calls): stays one stack until a byte that something past
-          // the rule's end reads (above).
-          next = Level{target, up.base, Level::kUnresolved, 0, past_end};
+        } else if (up_base.parent == root_parent_ && (beside = beside_of(target)) >= 0) {
+          // A final state of the rule, or one that calls (the digits of a number before a called
+          // whitespace rule): stays one stack until a byte that the rest of its closure reads (above).
+          next = Level{target, up.base, Level::kUnresolved, 0, beside};
         } else {
           const LevelBase& base = bases[up.base];
           sm_.truncate(base.arena_size);
@@ -311,18 +328,24 @@ class TrieClassifier {
         continue;
       }
       if (nb.wild_only && !text_by_count) {
-        out.uncertain.insert(out.uncertain.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
-                             sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
+        if (keep_uncertain) {
+          out.uncertain.insert(out.uncertain.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
+                               sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
+        } else {
+          out.dropped_uncertain = true;
+        }
         k = node.end;
         continue;
       }
-      if (node.tokens_begin != node.tokens_end &&
+      if (node.tokens_begin != node.tokens_end && d >= min_bytes &&
           !(text_by_count && token_text_chars[sorted_.trie_tokens[node.tokens_begin]] != 0)) {
         if (nb.reach == Reach::kInside) {
           out.max_local_after = std::max(out.max_local_after, local_after(next, d));
           for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_.trie_tokens[t]);
-        } else {
+        } else if (keep_uncertain) {
           for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.uncertain.push_back(sorted_.trie_tokens[t]);
+        } else {
+          out.dropped_uncertain = true;
         }
       }
       levels[d] = next;
@@ -388,12 +411,12 @@ class TrieClassifier {
       bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_chain_bytes(n.parent), r};
       return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0};
     }
-    if (const int32_t x = final_alone(set); x >= 0) {
-      // One stack at a final state plus exactly what its rule's end leads to: the single form at a
-      // final state, which re-creates the rest when a byte needs it.
+    if (const int32_t x = closure_alone(set); x >= 0) {
+      // One stack at a final or calling state plus exactly the rest of its closure: the single
+      // form at such a state, which re-creates the rest when a byte needs it.
       const StackNode n = sm_.node(x);
       bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), n.parent, parent_chain_bytes(n.parent), r};
-      return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0, after_end_of(n.state)};
+      return Level{n.state, static_cast<int32_t>(d), Level::kUnresolved, 0, beside_of(n.state)};
     }
     buf_.insert(buf_.end(), set.begin(), set.end());
     bases_[d] = LevelBase{static_cast<uint32_t>(buf_.size()), sm_.nodes_size(), 0, 0, r, set.size() == 1 && set[0] == kWild};
@@ -405,13 +428,17 @@ class TrieClassifier {
     return parent >= 0 ? chain_bytes(a_, sm_, sm_.node(parent).state, sm_.node(parent).parent) : 0;
   }
 
-  // A final state without calls whose rule's end, from the run's bottom, leads somewhere that reads
-  // only some bytes: the index of those bytes in after_end_ (computed once per rule and run), else -1.
-  int32_t after_end_of(int32_t state) {
+  // A final or calling state whose closure from the run's bottom, beside the state's own stack,
+  // reads only some bytes: the index of those bytes in beside_, else -1. Computed once per run for
+  // each calling state, and for each rule's final states without calls (what follows a rule's end
+  // is the same for all of them).
+  int32_t beside_of(int32_t state) {
     const AutomatonState& st = a_.states[static_cast<size_t>(state)];
-    if (!st.is_final || st.call_begin != st.call_end) return -1;
-    for (size_t i = 0; i < after_end_.size(); ++i) {
-      if (after_end_[i].rule == st.rule) return after_end_[i].some ? static_cast<int32_t>(i) : -1;
+    const bool calls = st.call_begin != st.call_end;
+    if (!st.is_final && !calls) return -1;
+    const int32_t key = calls ? state : -1 - st.rule;
+    for (size_t i = 0; i < beside_.size(); ++i) {
+      if (beside_[i].key == key) return beside_[i].some ? static_cast<int32_t>(i) : -1;
     }
     const int32_t mark = sm_.nodes_size();
     closure_.clear();
@@ -427,42 +454,69 @@ class TrieClassifier {
       for (uint32_t k = o.byte_begin; k < o.byte_end; ++k) add_range(bytes, a_.byte_edges[k].lo, a_.byte_edges[k].hi);
     }
     sm_.truncate(mark);
-    after_end_.push_back({st.rule, bytes, some});
-    return some ? static_cast<int32_t>(after_end_.size() - 1) : -1;
+    beside_.push_back({key, bytes, some});
+    return some ? static_cast<int32_t>(beside_.size() - 1) : -1;
   }
 
-  // The id of the one stack of `set` at a final state (no calls) right above the run's bottom, when
-  // the rest of the set is exactly what that state's closure adds (compared by content); else -1.
-  int32_t final_alone(const std::vector<int32_t>& set) {
-    int32_t x = -1;
-    for (int32_t id : set) {
-      if (id < 0 || sm_.escaped(id)) continue;
-      if (x >= 0) return -1;  // two stacks inside
-      x = id;
+  // The id of a stack of `set` at a final or calling state right above the run's bottom whose
+  // closure is exactly the set (compared by content: the closure's nodes are new ones), else -1.
+  int32_t closure_alone(const std::vector<int32_t>& set) {
+    int tries = 0;
+    for (int32_t x : set) {
+      if (x < 0 || sm_.escaped(x)) continue;
+      const StackNode n = sm_.node(x);  // a copy: the closure below grows the arena
+      if (n.parent != root_parent_ || beside_of(n.state) < 0) continue;
+      if (++tries > 2) return -1;  // a set of many stacks rarely is one closure: do not pay for each
+      const int32_t mark = sm_.nodes_size();
+      closure_.clear();
+      sm_.start(n.state, n.parent, closure_);
+      const bool same = same_stacks(set, closure_, x);
+      sm_.truncate(mark);
+      if (same) return x;
     }
-    if (x < 0) return -1;
-    const StackNode n = sm_.node(x);  // a copy: the closure below grows the arena
-    if (n.parent != root_parent_ || after_end_of(n.state) < 0) return -1;
-    const int32_t mark = sm_.nodes_size();
-    closure_.clear();
-    sm_.start(n.state, n.parent, closure_);
-    auto contents = [&](const std::vector<int32_t>& ids, std::vector<std::array<int32_t, 3>>& out) {
+    return -1;
+  }
+
+  // Whether `a` and `b` hold the same stacks, by content, leaving out the stack `x` of `a` and its
+  // copy in `b`. Ties of the chain hashes may order equal sets differently: then it says no, which
+  // only costs the single form.
+  bool same_stacks(const std::vector<int32_t>& a, const std::vector<int32_t>& b, int32_t x) {
+    const StackNode& top = sm_.node(x);
+    auto keyed = [&](const std::vector<int32_t>& ids, std::vector<std::array<int32_t, 3>>& out) {
       out.clear();
       for (int32_t id : ids) {
-        if (id < 0) {
-          out.push_back({id, 0, 0});
-          continue;
-        }
-        const StackNode& m = sm_.node(id);
-        if (m.state == n.state && m.parent == n.parent) continue;  // the stack itself
-        out.push_back({m.state, m.parent, m.count});
+        if (id >= 0 && sm_.node(id).state == top.state && sm_.node(id).parent == top.parent) continue;
+        out.push_back({chain_hash(id), id, 0});
       }
       std::sort(out.begin(), out.end());
     };
-    contents(set, have_);
-    contents(closure_, want_);
-    sm_.truncate(mark);
-    return have_ == want_ ? x : -1;
+    keyed(a, have_);
+    keyed(b, want_);
+    if (have_.size() != want_.size()) return false;
+    for (size_t i = 0; i < have_.size(); ++i) {
+      if (!same_chain(have_[i][1], want_[i][1])) return false;
+    }
+    return true;
+  }
+
+  int32_t chain_hash(int32_t id) const {
+    uint32_t h = 0x9e3779b9u;
+    for (; id >= 0; id = sm_.node(id).parent) {
+      const StackNode& n = sm_.node(id);
+      h = (h ^ static_cast<uint32_t>(n.state)) * 0x85ebca6bu;
+      h = (h ^ static_cast<uint32_t>(n.count)) * 0xc2b2ae35u;
+    }
+    return static_cast<int32_t>((h ^ static_cast<uint32_t>(id)) * 0x27d4eb2fu);
+  }
+
+  bool same_chain(int32_t x, int32_t y) const {
+    while (x >= 0 && y >= 0 && x != y) {
+      const StackNode &m = sm_.node(x), &n = sm_.node(y);
+      if (m.state != n.state || m.count != n.count) return false;
+      x = m.parent;
+      y = n.parent;
+    }
+    return x == y;
   }
 
   const Automaton& a_;
@@ -478,12 +532,12 @@ class TrieClassifier {
   std::vector<std::array<uint64_t, 4>> first_;  // general levels: the bytes some stack can read next
   std::vector<ByteSet> class_first_;            // general levels: the bytes that lead a stack inside the rule to a state with classes
   int32_t root_parent_ = kEscapeParent;         // the parent of the run's bottom stack (kEscapeParent, or the refined parent's node)
-  struct AfterEnd {
-    int32_t rule;
-    ByteSet bytes;  // what the stacks past the rule's end can read
+  struct Beside {
+    int32_t key;    // a calling state, or -1 - rule for the final states of a rule
+    ByteSet bytes;  // what the rest of the state's closure can read
     bool some;      // some bytes only (false: kWild, anything may follow)
   };
-  std::vector<AfterEnd> after_end_;             // per rule met in this run
+  std::vector<Beside> beside_;                  // per calling state or rule met in this run
   std::vector<int32_t> closure_;
   std::vector<std::array<int32_t, 3>> have_, want_;
 };
@@ -612,6 +666,30 @@ bool MaskCache::text_by_count(int32_t state) const {
   return plain_[s] && text_runs_.utf8_steps[s] > 0 && text_runs_.utf8_closed[s];
 }
 
+bool MaskCache::reads_text_in_place(int32_t state) const {
+  return text_by_count(state) && text_runs_.utf8_next[static_cast<size_t>(state)] == state;
+}
+
+void MaskCache::walk(int32_t state, StateResult& out, const WalkOptions& options) const {
+  if (!options.by_count || !reads_text_in_place(state)) {
+    TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
+    classifier.run(state, out, options);
+    return;
+  }
+  // A token's whole-text prefix leads back to the state (and stack) it started from: walk the
+  // trie of what follows those prefixes (SortedVocab::text_suffixes). It holds no whole-text
+  // token, so nothing is left out of it by count.
+  TrieClassifier classifier(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
+  WalkOptions suffixes = options;
+  suffixes.by_count = false;
+  suffixes.min_bytes = 0;  // (suffix depths are not token lengths; callers do not ask for both)
+  classifier.run(state, out, suffixes);
+  // The uncertain list is kept in vocabulary trie order, which walks of it expect.
+  std::sort(out.uncertain.begin(), out.uncertain.end(), [&](int32_t x, int32_t y) {
+    return sorted_.rank[static_cast<size_t>(x)] < sorted_.rank[static_cast<size_t>(y)];
+  });
+}
+
 std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   // The accepted list is scratch (the entry keeps a bitset or a copy): one per
   // thread, so a walk does not grow a fresh 500 KB list step by step.
@@ -619,11 +697,12 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   r.accepted.clear();
   r.uncertain.clear();
   r.max_local_after = 0;
-  TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
+  r.dropped_uncertain = false;
   // A text run's first state that ends closed takes a whole-text token exactly when
   // it has no more characters than the run: no walk needed for those (most of the vocabulary).
   const bool by_count = text_by_count(state);
-  classifier.run(state, r, by_count);
+  // A lazily refined rule keeps no uncertain list (see below): do not collect one.
+  walk(state, r, {.by_count = by_count, .keep_uncertain = !lazy_rule(state)});
   auto entry = std::make_unique<StateMask>();
   if (by_count) {
     entry->bitset.assign(static_cast<size_t>(words_), 0u);
@@ -636,7 +715,7 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
   const bool lazy = lazy_rule(state) || static_cast<int64_t>(r.uncertain.size()) * static_cast<int64_t>(parents.size()) >
                                              kMaxEagerRefinementWalks;
-  if (!r.uncertain.empty() && lazy) {
+  if ((!r.uncertain.empty() || r.dropped_uncertain) && lazy) {
     entry->lazy_parents = &parents;
     entry->lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
     for (size_t i = 0; i < parents.size(); ++i) entry->lazy[i].store(nullptr, std::memory_order_relaxed);
@@ -654,10 +733,10 @@ void MaskCache::classify_under(int32_t state, int32_t parent_state, ParentRefine
   r.accepted.clear();
   r.uncertain.clear();
   r.max_local_after = 0;
-  TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
+  r.dropped_uncertain = false;
   // Whole-text tokens of a text run are decided by the state's own entry (they never reach
   // the rule's end), so the walk skips them as classify does.
-  classifier.run(state, r, text_by_count(state), parent_state);
+  walk(state, r, {.by_count = text_by_count(state), .parent_state = parent_state});
   out.parent_state = parent_state;
   out.accepted = r.accepted;
   std::sort(out.accepted.begin(), out.accepted.end());
@@ -702,45 +781,41 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
     }
     return out;
   };
-  // Walk the long tokens from this state, in trie order.
-  const std::span<const int32_t> long_span = sorted_.at_least(depth);
-  std::vector<int32_t> long_ids(long_span.begin(), long_span.end());
-  std::sort(long_ids.begin(), long_ids.end(), by_rank);
-  std::vector<int32_t> accepted, uncertain;
-  int32_t max_local_after = base.max_local_after;  // a bound: the short tokens' share can only be smaller
-  {
-    StackMachine sm(a_);
-    TokenWalker walker;
-    std::vector<int32_t> start;
-    sm.start(state, kEscapeParent, start);
-    walker.begin(sm, start);
-    const bool by_count = text_by_count(state);
+  // Walk the trie from this state down to the long tokens only.
+  thread_local StateResult r;
+  r.accepted.clear();
+  r.uncertain.clear();
+  r.max_local_after = 0;
+  r.dropped_uncertain = false;
+  const bool by_count = text_by_count(state);
+  walk(state, r, {.by_count = by_count, .min_bytes = depth});
+  std::erase_if(r.accepted, [&](int32_t id) { return !is_long(id); });  // (subtrees taken whole hold short ones too)
+  std::erase_if(r.uncertain, [&](int32_t id) { return !is_long(id); });
+  const std::vector<int32_t>& accepted = r.accepted;
+  const std::vector<int32_t>& uncertain = r.uncertain;
+  // A bound: the short tokens' share can only be smaller.
+  int32_t max_local_after = std::max(base.max_local_after, r.max_local_after);
+  // The walk leaves whole-text tokens out by count: the long ones are taken by theirs.
+  std::vector<int32_t> counted;
+  const std::span<const int32_t> long_ids = sorted_.at_least(depth);
+  if (by_count) {
     const int32_t run = text_runs_.utf8_steps[static_cast<size_t>(state)];
     for (int32_t id : long_ids) {
-      if (by_count && sorted_.token_text_chars[static_cast<size_t>(id)] != 0) {
-        if (sorted_.token_text_chars[static_cast<size_t>(id)] <= run) accepted.push_back(id);
-        continue;
-      }
-      if (walker.next(vocab_.token_bytes(id)) != TokenOutcome::kAccepted) continue;
-      const std::span<const int32_t> set = walker.last_set();
-      if (reach(sm, set) == Reach::kInside) {
-        accepted.push_back(id);
-        max_local_after = std::max(max_local_after, bytes_to_rule_end(a_, sm, set));
-      } else {
-        uncertain.push_back(id);
-      }
+      const uint8_t chars = sorted_.token_text_chars[static_cast<size_t>(id)];
+      if (chars != 0 && chars <= run) counted.push_back(id);
     }
-    walker.end();
-    if (by_count) max_local_after = std::max(max_local_after, text_runs_.bytes_to_end[static_cast<size_t>(state)]);
+    max_local_after = std::max(max_local_after, text_runs_.bytes_to_end[static_cast<size_t>(state)]);
   }
   auto entry = std::make_unique<StateMask>();
   if (!base.bitset.empty()) {
     entry->bitset = base.bitset;
     for (int32_t id : long_ids) entry->bitset[static_cast<size_t>(id >> 5)] &= ~(1u << (id & 31));
     for (int32_t id : accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    for (int32_t id : counted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
   } else {
     std::vector<int32_t> ids = short_only(base.accepted);
     ids.insert(ids.end(), accepted.begin(), accepted.end());
+    ids.insert(ids.end(), counted.begin(), counted.end());
     store_accepted(*entry, ids, words_);
   }
   entry->uncertain = short_only(base.uncertain);
@@ -773,11 +848,9 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
 }
 
 const StateMask& MaskCache::compute(int32_t state) const {
-  // Deriving walks the long tokens one by one (~50 ns each); a classification is
-  // a few hundred microseconds at most for text states (see text_runs.h), so
-  // deriving pays up to a few thousand tokens.
-  constexpr size_t kMaxDerivedTokens = 4096;
-  const size_t max_long = std::min(sorted_.ids.size() / 4, kMaxDerivedTokens);
+  // Deriving walks the trie down to the long tokens only, then clears and sets their bits: worth
+  // it while they are at most a quarter of the vocabulary.
+  const size_t max_long = sorted_.ids.size() / 4;
   const int32_t shape = shape_of_[static_cast<size_t>(state)];
   const int32_t like = shape >= 0 ? last_of_shape_[static_cast<size_t>(shape)].load(std::memory_order_relaxed) : -1;
   const StateMask* base = like >= 0 ? entries_[static_cast<size_t>(like)].load(std::memory_order_acquire) : nullptr;
@@ -793,7 +866,8 @@ const StateMask& MaskCache::compute(int32_t state) const {
     const int32_t depth = probe.equivalent_depth(a_, like, state, sorted_.max_token_bytes);
     if (depth > sorted_.max_token_bytes) {
       shared = base;
-    } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long && !lazy_rule(state) && base->lazy_parents == nullptr) {
+    } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long && !lazy_rule(state) && base->lazy_parents == nullptr &&
+               !reads_text_in_place(state)) {  // (its walk is cheaper than deriving)
       entry = derive(state, *base, depth);
     }
   }

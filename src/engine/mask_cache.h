@@ -40,6 +40,16 @@
 
 namespace stencil::engine {
 
+struct StateResult;  // a walk's output (mask_cache.cc)
+
+// How a walk of the vocabulary trie from a state classifies tokens.
+struct WalkOptions {
+  bool by_count = false;      // whole-text tokens are left out: the caller takes them by count (text_runs.h)
+  int32_t parent_state = -1;  // >= 0: from the stack (state, (parent_state, <bottom>)), a refinement
+  bool keep_uncertain = true; // false: uncertain tokens are dropped (a lazily refined state keeps none)
+  int32_t min_bytes = 0;      // only tokens of at least this many bytes (a derived entry)
+};
+
 // The uncertain tokens of a state re-classified for one parent state.
 struct ParentRefinement {
   int32_t parent_state;
@@ -106,6 +116,10 @@ class MaskCache {
   // The state starts a closed UTF-8 text run (text_runs.h) from a single stack: it takes
   // a whole-text token exactly when the token has no more characters than the run.
   bool text_by_count(int32_t state) const;
+  // The state reads every text character back to itself (text_runs.h: TextRuns::utf8_next).
+  bool reads_text_in_place(int32_t state) const;
+  // The trie walk of `state` into `out` (mask_cache.cc: TrieClassifier::run).
+  void walk(int32_t state, StateResult& out, const WalkOptions& options) const;
   // A whole-vocabulary walk from the state.
   std::unique_ptr<StateMask> classify(int32_t state) const;
   // The entry of `state` from `base`, the entry of a state that no token shorter than `depth` bytes tells apart.

@@ -69,21 +69,13 @@ std::vector<uint8_t> text_chars_below(const std::vector<TrieNode>& nodes, const 
   return out;
 }
 
-}  // namespace
-
-SortedVocab SortedVocab::build(const Vocabulary& vocab) {
+// The trie of `entries` (bytes, token id), in SortedVocab's layout. With `whole_vocabulary`, the
+// arrays indexed by token id (rank, token_text_chars) and the pair counts are filled too.
+SortedVocab trie_of(std::vector<std::pair<std::string_view, int32_t>> entries, int32_t n, bool whole_vocabulary) {
   SortedVocab sv;
-  const int32_t n = vocab.size();
-  std::vector<std::pair<std::string_view, int32_t>> entries;
-  entries.reserve(static_cast<size_t>(n));
-  for (int32_t id = 0; id < n; ++id) {
-    if (vocab.kind(id) == TokenKind::kNormal && !vocab.token_bytes(id).empty()) {
-      entries.emplace_back(vocab.token_bytes(id), id);
-    }
-  }
   std::sort(entries.begin(), entries.end());
   sv.ids.reserve(entries.size());
-  sv.rank.assign(static_cast<size_t>(n), -1);
+  if (whole_vocabulary) sv.rank.assign(static_cast<size_t>(n), -1);
   sv.trie_tokens.reserve(entries.size());
   sv.nodes.push_back(TrieNode{0, 0, 0, 0, 0});
   std::vector<uint32_t> path{0};  // node index per depth on the current path
@@ -92,7 +84,7 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
     if (bytes.size() > std::numeric_limits<uint16_t>::max()) {
       throw VocabularyError("token " + std::to_string(id) + " is longer than 65535 bytes");
     }
-    sv.rank[static_cast<size_t>(id)] = static_cast<int32_t>(sv.ids.size());
+    if (whole_vocabulary) sv.rank[static_cast<size_t>(id)] = static_cast<int32_t>(sv.ids.size());
     sv.ids.push_back(id);
     sv.max_token_bytes = std::max(sv.max_token_bytes, static_cast<int32_t>(bytes.size()));
     size_t shared = 0;
@@ -172,8 +164,8 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
       sv.below_set[k] = it->second;
     }
   }
-  sv.pair_tokens.assign(256 * 256, 0);
-  for (uint32_t k = 1; k < sv.nodes.size(); k = sv.nodes[k].end) {
+  if (whole_vocabulary) sv.pair_tokens.assign(256 * 256, 0);
+  for (uint32_t k = 1; whole_vocabulary && k < sv.nodes.size(); k = sv.nodes[k].end) {
     const TrieNode& first = sv.nodes[k];
     sv.one_byte_tokens[first.byte] = first.tokens_end - first.tokens_begin;
     for (uint32_t j = k + 1; j < first.end; j = sv.nodes[j].end) {
@@ -185,7 +177,7 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
   {
     std::vector<uint8_t> need(sv.nodes.size(), kBoundary);
     std::vector<int32_t> chars(sv.nodes.size(), 0);
-    sv.token_text_chars.assign(static_cast<size_t>(n), 0);
+    sv.token_text_chars.assign(whole_vocabulary ? static_cast<size_t>(n) : 0, 0);
     sv.nontext_below.assign(sv.nodes.size(), 0);
     for (size_t k = 1; k < sv.nodes.size(); ++k) {
       const uint32_t p = parent_of[k];
@@ -193,7 +185,7 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
       chars[k] = chars[p] + (need[k] == kBoundary ? 1 : 0);
       const bool text = need[k] == kBoundary && chars[k] <= 254;
       for (uint32_t t = sv.nodes[k].tokens_begin; t < sv.nodes[k].tokens_end; ++t) {
-        if (text) sv.token_text_chars[static_cast<size_t>(sv.trie_tokens[t])] = static_cast<uint8_t>(chars[k]);
+        if (text && whole_vocabulary) sv.token_text_chars[static_cast<size_t>(sv.trie_tokens[t])] = static_cast<uint8_t>(chars[k]);
       }
       if (!text && sv.nodes[k].tokens_begin != sv.nodes[k].tokens_end) sv.nontext_below[k] = 1;
     }
@@ -204,12 +196,50 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
       sv.next_nontext[k] = sv.nontext_below[k] ? static_cast<uint32_t>(k) : sv.next_nontext[sv.nodes[k].end];
     }
   }
+  return sv;
+}
+
+// The byte length of the longest prefix of `bytes` made of whole text characters (is_text_byte,
+// or a well-formed multi-byte UTF-8 character).
+size_t text_prefix_bytes(std::string_view bytes) {
+  size_t prefix = 0;
+  uint8_t need = kBoundary;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    need = utf8_next(need, static_cast<uint8_t>(bytes[i]));
+    if (need == kIllFormed) break;
+    if (need == kBoundary) prefix = i + 1;
+  }
+  return prefix;
+}
+
+}  // namespace
+
+SortedVocab SortedVocab::build(const Vocabulary& vocab) {
+  const int32_t n = vocab.size();
+  std::vector<std::pair<std::string_view, int32_t>> entries;
+  entries.reserve(static_cast<size_t>(n));
+  for (int32_t id = 0; id < n; ++id) {
+    if (vocab.kind(id) == TokenKind::kNormal && !vocab.token_bytes(id).empty()) {
+      entries.emplace_back(vocab.token_bytes(id), id);
+    }
+  }
+  SortedVocab sv = trie_of(std::move(entries), n, true);
   sv.by_length = sv.ids;
   std::stable_sort(sv.by_length.begin(), sv.by_length.end(), [&](int32_t x, int32_t y) {
     return vocab.token_bytes(x).size() > vocab.token_bytes(y).size();
   });
   sv.by_length_bytes.reserve(sv.by_length.size());
   for (int32_t id : sv.by_length) sv.by_length_bytes.push_back(static_cast<int32_t>(vocab.token_bytes(id).size()));
+  // Every token that is not whole text, by what follows its longest whole-text prefix. (A token of
+  // more than 254 characters of text, which token_text_chars cannot count, is kept whole.)
+  std::vector<std::pair<std::string_view, int32_t>> suffixes;
+  for (int32_t id : sv.ids) {
+    if (sv.token_text_chars[static_cast<size_t>(id)] != 0) continue;
+    const std::string_view bytes = vocab.token_bytes(id);
+    const size_t prefix = text_prefix_bytes(bytes);
+    suffixes.emplace_back(prefix < bytes.size() ? bytes.substr(prefix) : bytes, id);
+  }
+  sv.text_suffixes = std::make_shared<const SortedVocab>(trie_of(std::move(suffixes), n, false));
   return sv;
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,14 @@ struct SortedVocab {
   std::vector<int32_t> by_length;    // the same ids, longest first (ties in trie order)
   std::vector<int32_t> by_length_bytes;  // (ids,) the byte length of by_length[i]
   int32_t max_token_bytes = 0;
+  // The tokens that are not whole text (token_text_chars 0), each by the bytes after its longest
+  // prefix of whole text characters: `"` in `abc",`, `\n` in `.\n`, a cut character at the end. A
+  // state that reads every text character back to itself (an unbounded string body) reads such a
+  // token's prefix and is where it started, so only the suffix decides the token: its mask walks
+  // this trie of ~3k distinct suffixes (each node lists the tokens that end with it) instead of the
+  // ~11k vocabulary trie nodes above non-text tokens (mask_cache.cc). The arrays indexed by token
+  // id (rank, token_text_chars) and pair_tokens are empty here.
+  std::shared_ptr<const SortedVocab> text_suffixes;
 
   // The tokens of at least n bytes (a prefix of by_length).
   std::span<const int32_t> at_least(int32_t n) const;

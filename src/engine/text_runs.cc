@@ -125,7 +125,10 @@ void path_lengths(const Automaton& a, const std::vector<int32_t>& next, std::vec
 
 TextRuns TextRuns::build(const Automaton& a, const std::vector<uint8_t>& plain) {
   const size_t n = a.states.size();
-  std::vector<int32_t> ascii_next(n, -1), utf8_next(n, -1);
+  TextRuns runs;
+  std::vector<int32_t> ascii_next(n, -1);
+  std::vector<int32_t>& utf8_next = runs.utf8_next;
+  utf8_next.assign(n, -1);
   for (size_t s = 0; s < n; ++s) {
     if (!a.has_bytes(static_cast<int32_t>(s))) continue;
     const int32_t t = uniform_step(a, static_cast<int32_t>(s), {0x20, 0x7e}, true);
@@ -134,7 +137,6 @@ TextRuns TextRuns::build(const Automaton& a, const std::vector<uint8_t>& plain) 
     // Only text-reading states are checked for UTF-8 (a dozen steps each).
     if (reads_utf8_to(a, static_cast<int32_t>(s), t, plain)) utf8_next[s] = t;
   }
-  TextRuns runs;
   path_lengths(a, ascii_next, runs.ascii_steps, &runs.bytes_to_end);
   std::vector<int32_t> last;
   path_lengths(a, utf8_next, runs.utf8_steps, nullptr, &last);  // a UTF-8 run follows the ASCII run's states

@@ -33,6 +33,9 @@ struct TextRuns {
   // (states,) the same in UTF-8 characters: every valid character (one to four
   // bytes, through plain states) of a step leading to that same state.
   std::vector<int32_t> utf8_steps;
+  // (states,) the state every valid character leads to (see utf8_steps), or -1. A state that is
+  // its own is an endless run that never leaves itself: reading text there changes nothing.
+  std::vector<int32_t> utf8_next;
   // (states,) the most min_bytes_to_end over the states a run passes: a bound for
   // the bytes a token read in the run leaves to the end of the rule.
   std::vector<int32_t> bytes_to_end;
