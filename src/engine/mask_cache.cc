@@ -27,6 +27,14 @@ struct StateResult {
   std::vector<int32_t> uncertain;  // token ids, trie order
   int32_t max_local_after = 0;     // see StateMask::max_local_after
   bool dropped_uncertain = false;  // some uncertain token was not kept (TrieClassifier::run)
+
+  // Empty again, keeping the lists' capacity (results are thread-local scratch).
+  void clear() {
+    accepted.clear();
+    uncertain.clear();
+    max_local_after = 0;
+    dropped_uncertain = false;
+  }
 };
 
 namespace {
@@ -694,10 +702,7 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   // The accepted list is scratch (the entry keeps a bitset or a copy): one per
   // thread, so a walk does not grow a fresh 500 KB list step by step.
   thread_local StateResult r;
-  r.accepted.clear();
-  r.uncertain.clear();
-  r.max_local_after = 0;
-  r.dropped_uncertain = false;
+  r.clear();
   // A text run's first state that ends closed takes a whole-text token exactly when
   // it has no more characters than the run: no walk needed for those (most of the vocabulary).
   const bool by_count = text_by_count(state);
@@ -730,10 +735,7 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
 
 void MaskCache::classify_under(int32_t state, int32_t parent_state, ParentRefinement& out) const {
   thread_local StateResult r;
-  r.accepted.clear();
-  r.uncertain.clear();
-  r.max_local_after = 0;
-  r.dropped_uncertain = false;
+  r.clear();
   // Whole-text tokens of a text run are decided by the state's own entry (they never reach
   // the rule's end), so the walk skips them as classify does.
   walk(state, r, {.by_count = text_by_count(state), .parent_state = parent_state});
@@ -783,10 +785,7 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
   };
   // Walk the trie from this state down to the long tokens only.
   thread_local StateResult r;
-  r.accepted.clear();
-  r.uncertain.clear();
-  r.max_local_after = 0;
-  r.dropped_uncertain = false;
+  r.clear();
   const bool by_count = text_by_count(state);
   walk(state, r, {.by_count = by_count, .min_bytes = depth});
   std::erase_if(r.accepted, [&](int32_t id) { return !is_long(id); });  // (subtrees taken whole hold short ones too)
