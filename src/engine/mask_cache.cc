@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <atomic>
 #include <thread>
 #include <unordered_map>
@@ -154,9 +155,17 @@ struct Level {
 
 class TrieClassifier {
  public:
-  TrieClassifier(const Automaton& a, const SortedVocab& sorted, const std::vector<uint8_t>& plain, const TextRuns& runs,
-                 const ClassRuns& class_runs)
-      : a_(a), sorted_(sorted), plain_(plain), text_runs_(runs), class_runs_(class_runs), sm_(a) {}
+  // One per thread, bound to a cache's automaton and a trie for each walk: its buffers keep their
+  // capacity from walk to walk (a fresh classifier per walk paid ~50k instructions of malloc).
+  void bind(const Automaton& a, const SortedVocab& sorted, const std::vector<uint8_t>& plain, const TextRuns& runs,
+            const ClassRuns& class_runs) {
+    a_ = &a;
+    sorted_ = &sorted;
+    plain_ = &plain;
+    text_runs_ = &runs;
+    class_runs_ = &class_runs;
+    sm_.rebind(a);
+  }
 
   // With text_by_count, tokens that are whole text (SortedVocab::token_text_chars)
   // are left out: the caller classifies them by their character count.
@@ -171,7 +180,7 @@ class TrieClassifier {
     const uint32_t min_bytes = static_cast<uint32_t>(options.min_bytes);
     sm_.clear();
     buf_.clear();
-    const size_t max_depth = static_cast<size_t>(sorted_.max_token_bytes) + 1;
+    const size_t max_depth = static_cast<size_t>(sorted_->max_token_bytes) + 1;
     levels_.resize(max_depth);
     bases_.resize(max_depth);
     first_known_.assign(max_depth, 0);
@@ -181,25 +190,38 @@ class TrieClassifier {
     LevelBase* const bases = bases_.data();
     root_parent_ = parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent;
     beside_.clear();
+    last_beside_state_ = -1;
     scratch_.clear();
     sm_.start(state, root_parent_, scratch_);
     levels[0] = general(scratch_, 0);
-    const TrieNode* const nodes = sorted_.nodes.data();
-    const ByteEdge* const edges = a_.byte_edges.data();
-    const uint8_t* const plain = plain_.data();
-    const uint8_t* const text_height = sorted_.text_height.data();
-    const uint8_t* const text_chars = sorted_.text_chars.data();
-    const int32_t* const ascii_run = text_runs_.ascii_steps.data();
-    const int32_t* const utf8_run = text_runs_.utf8_steps.data();
-    const int32_t* const run_bytes_to_end = text_runs_.bytes_to_end.data();
-    const uint32_t n_nodes = static_cast<uint32_t>(sorted_.nodes.size());
+    const TrieNode* const nodes = sorted_->nodes.data();
+    const ByteEdge* const edges = a_->byte_edges.data();
+    const uint8_t* const plain = plain_->data();
+    const uint8_t* const text_height = sorted_->text_height.data();
+    const uint8_t* const text_chars = sorted_->text_chars.data();
+    const int32_t* const ascii_run = text_runs_->ascii_steps.data();
+    const int32_t* const utf8_run = text_runs_->utf8_steps.data();
+    const int32_t* const run_bytes_to_end = text_runs_->bytes_to_end.data();
+    const uint32_t n_nodes = static_cast<uint32_t>(sorted_->nodes.size());
     uint32_t k = 1;
-    const uint8_t* const nontext_below = sorted_.nontext_below.data();
-    const uint32_t* const next_nontext = sorted_.next_nontext.data();
-    const uint8_t* const token_text_chars = sorted_.token_text_chars.data();
-    const uint8_t* const sub_height = sorted_.height.data();
-    const bool classes_apply = !text_by_count && class_runs_.any();
+    const uint8_t* const nontext_below = sorted_->nontext_below.data();
+    const uint32_t* const next_nontext = sorted_->next_nontext.data();
+    const uint8_t* const token_text_chars = sorted_->token_text_chars.data();
+    const uint8_t* const sub_height = sorted_->height.data();
+    const bool classes_apply = !text_by_count && class_runs_->any();
+    // The root's children are visited only for the first bytes level 0 can read (root_child).
+    const ByteSet first0 = first_bytes(levels[0]);
+    int root_byte = -1;
+    uint32_t root_end = 1;
     while (k < n_nodes) {
+      if (k >= root_end) {  // left a root child's subtree (every such exit lands on a root child)
+        int b = root_byte + 1;
+        while (b < 256 && (sorted_->root_child[b] < k || !has_byte(first0, static_cast<uint8_t>(b)))) ++b;
+        if (b == 256) break;
+        k = sorted_->root_child[b];
+        root_byte = b;
+        root_end = nodes[k].end;
+      }
       const TrieNode& node = nodes[k];
       if (text_by_count && !nontext_below[k]) {
         k = next_nontext[k];  // past this subtree and the all-text ones after it, in one step
@@ -227,7 +249,7 @@ class TrieClassifier {
       } else if (up.state >= 0) {
         // Single form: a bare DFA step when it stays inside the rule.
         if (up.edge == Level::kUnresolved) {
-          const AutomatonState& st = a_.states[static_cast<size_t>(up.state)];
+          const AutomatonState& st = a_->states[static_cast<size_t>(up.state)];
           up.edge = st.byte_begin;
           up.edge_end = st.byte_end;
         }
@@ -246,7 +268,7 @@ class TrieClassifier {
               (chars != kNotText && chars > 0 && chars <= utf8_run[target])) {
             // Every token below reads only text bytes, which the state takes for at least that many
             // steps without leaving the single stack.
-            whole_after = std::max(a_.states[static_cast<size_t>(target)].min_bytes_to_end, run_bytes_to_end[target]);
+            whole_after = std::max(a_->states[static_cast<size_t>(target)].min_bytes_to_end, run_bytes_to_end[target]);
           }
         }
         // Or only bytes of a class the target surely reads that many times (class_runs.h). Not with
@@ -292,11 +314,11 @@ class TrieClassifier {
           for (uint32_t i = begin; i < base.set_end; ++i) {
             if (buf_[i] == kWild) first = {~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
             if (buf_[i] < 0) continue;
-            const AutomatonState& st = a_.states[static_cast<size_t>(sm_.node(buf_[i]).state)];
+            const AutomatonState& st = a_->states[static_cast<size_t>(sm_.node(buf_[i]).state)];
             const bool inside = classes_apply && !sm_.escaped(buf_[i]);
             for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
               add_range(first, edges[x].lo, edges[x].hi);
-              if (inside && class_runs_.classes_of(edges[x].target)[0] >= 0) add_range(class_first, edges[x].lo, edges[x].hi);
+              if (inside && class_runs_->classes_of(edges[x].target)[0] >= 0) add_range(class_first, edges[x].lo, edges[x].hi);
             }
           }
           first_known_[d - 1] = 1;
@@ -312,7 +334,7 @@ class TrieClassifier {
           for (uint32_t i = begin; i < base.set_end && after < 0; ++i) {
             if (buf_[i] < 0 || sm_.escaped(buf_[i])) continue;
             const StackNode& top = sm_.node(buf_[i]);
-            const int32_t target = a_.step(top.state, c);
+            const int32_t target = a_->step(top.state, c);
             if (target < 0) continue;
             const int32_t whole = class_run_after(k, target);
             if (whole < 0) continue;
@@ -337,8 +359,8 @@ class TrieClassifier {
       }
       if (nb.wild_only && !text_by_count) {
         if (keep_uncertain) {
-          out.uncertain.insert(out.uncertain.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
-                               sorted_.trie_tokens.begin() + sorted_.first_token[node.end]);
+          out.uncertain.insert(out.uncertain.end(), sorted_->trie_tokens.begin() + sorted_->first_token[k],
+                               sorted_->trie_tokens.begin() + sorted_->first_token[node.end]);
         } else {
           out.dropped_uncertain = true;
         }
@@ -346,12 +368,12 @@ class TrieClassifier {
         continue;
       }
       if (node.tokens_begin != node.tokens_end && d >= min_bytes &&
-          !(text_by_count && token_text_chars[sorted_.trie_tokens[node.tokens_begin]] != 0)) {
+          !(text_by_count && token_text_chars[sorted_->trie_tokens[node.tokens_begin]] != 0)) {
         if (nb.reach == Reach::kInside) {
           out.max_local_after = std::max(out.max_local_after, local_after(next, d));
-          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_.trie_tokens[t]);
+          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_->trie_tokens[t]);
         } else if (keep_uncertain) {
-          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.uncertain.push_back(sorted_.trie_tokens[t]);
+          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.uncertain.push_back(sorted_->trie_tokens[t]);
         } else {
           out.dropped_uncertain = true;
         }
@@ -367,12 +389,12 @@ class TrieClassifier {
   // `target` (the state node k's byte leads to) surely reads at least that deep inside its rule,
   // the most bytes to the rule's end a token below can leave; else -1.
   int32_t class_run_after(uint32_t k, int32_t target) const {
-    const uint8_t height = sorted_.height[k];
+    const uint8_t height = sorted_->height[k];
     if (height == 0) return -1;
-    const int16_t* cls = class_runs_.classes_of(target);
-    const ByteSet& below = sorted_.byte_sets[sorted_.below_set[k]];
+    const int16_t* cls = class_runs_->classes_of(target);
+    const ByteSet& below = sorted_->byte_sets[sorted_->below_set[k]];
     for (int j = 0; j < ClassRuns::kClassesPerState && cls[j] >= 0; ++j) {
-      const ByteSet& c = class_runs_.bytes(cls[j]);
+      const ByteSet& c = class_runs_->bytes(cls[j]);
       int32_t need = height;  // characters of the class the deepest token below reads
       if (!has_utf8(c)) {
         if (!is_subset(below, c)) continue;
@@ -381,34 +403,58 @@ class TrieClassifier {
         // 0x80-0xbf are free; whole characters are checked with text_chars), one each.
         if (((below[0] & ~c[0]) | (below[1] & ~c[1]) | (below[3] & ~c[3])) != 0) continue;
         if ((below[2] | below[3]) != 0) {
-          const uint8_t chars = sorted_.text_chars[k];
+          const uint8_t chars = sorted_->text_chars[k];
           if (chars == kNotText || chars == 0) continue;
           need = chars;
         }
       }
-      const ClassRuns::Run run = class_runs_.run(cls[j], target);
+      const ClassRuns::Run run = class_runs_->run(cls[j], target);
       if (need <= run.safe) return run.reach_bytes;
     }
     return -1;
+  }
+
+  // The bytes a walk level can read first: its state's edges and what the rest of its closure
+  // reads in single form; every byte some stack of the set has an edge on in general form.
+  ByteSet first_bytes(const Level& level) const {
+    ByteSet out{};
+    auto add_edges = [&](int32_t state) {
+      const AutomatonState& st = a_->states[static_cast<size_t>(state)];
+      for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) add_range(out, a_->byte_edges[x].lo, a_->byte_edges[x].hi);
+    };
+    if (level.state >= 0) {
+      add_edges(level.state);
+      if (level.beside >= 0) {
+        const ByteSet& more = beside_[static_cast<size_t>(level.beside)].bytes;
+        for (size_t w = 0; w < 4; ++w) out[w] |= more[w];
+      }
+      return out;
+    }
+    const LevelBase& base = bases_[static_cast<size_t>(level.base)];
+    for (uint32_t i = 0; i < base.set_end; ++i) {
+      if (buf_[i] == kWild) return ByteSet{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
+      if (buf_[i] >= 0) add_edges(sm_.node(buf_[i]).state);
+    }
+    return out;
   }
 
   // Every token of node k's subtree, as accepted (inside: leaving at most `after` bytes to the
   // bottom rule's end) or as uncertain.
   void take_whole(StateResult& out, uint32_t k, bool inside, int64_t after) const {
     std::vector<int32_t>& into = inside ? out.accepted : out.uncertain;
-    into.insert(into.end(), sorted_.trie_tokens.begin() + sorted_.first_token[k],
-                sorted_.trie_tokens.begin() + sorted_.first_token[sorted_.nodes[k].end]);
+    into.insert(into.end(), sorted_->trie_tokens.begin() + sorted_->first_token[k],
+                sorted_->trie_tokens.begin() + sorted_->first_token[sorted_->nodes[k].end]);
     if (inside) out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
   }
 
   int32_t local_after(const Level& level, size_t d) const {
     const LevelBase& base = bases_[static_cast<size_t>(level.base)];
     if (level.state >= 0) {
-      const int64_t total = int64_t{a_.states[static_cast<size_t>(level.state)].min_bytes_to_end} + base.parent_bytes;
+      const int64_t total = int64_t{a_->states[static_cast<size_t>(level.state)].min_bytes_to_end} + base.parent_bytes;
       return static_cast<int32_t>(std::min<int64_t>(total, kInfiniteBytes));
     }
     const uint32_t begin = d >= 1 ? bases_[static_cast<size_t>(levels_[d - 1].base)].set_end : 0;
-    return bytes_to_rule_end(a_, sm_, std::span<const int32_t>(buf_.data() + begin, base.set_end - begin));
+    return bytes_to_rule_end(*a_, sm_, std::span<const int32_t>(buf_.data() + begin, base.set_end - begin));
   }
 
   // Level d from a general set just computed into scratch_ (appended to buf_ unless it is one stack).
@@ -433,7 +479,7 @@ class TrieClassifier {
 
   // Fewest bytes the stack below a node (its parent chain) needs to end; 0 at the bottom.
   int32_t parent_chain_bytes(int32_t parent) const {
-    return parent >= 0 ? chain_bytes(a_, sm_, sm_.node(parent).state, sm_.node(parent).parent) : 0;
+    return parent >= 0 ? chain_bytes(*a_, sm_, sm_.node(parent).state, sm_.node(parent).parent) : 0;
   }
 
   // A final or calling state whose closure from the run's bottom, beside the state's own stack,
@@ -441,7 +487,13 @@ class TrieClassifier {
   // each calling state, and for each rule's final states without calls (what follows a rule's end
   // is the same for all of them).
   int32_t beside_of(int32_t state) {
-    const AutomatonState& st = a_.states[static_cast<size_t>(state)];
+    if (state == last_beside_state_) return last_beside_;  // a loop (digits) asks for one state again and again
+    last_beside_state_ = state;
+    return last_beside_ = find_beside(state);
+  }
+
+  int32_t find_beside(int32_t state) {
+    const AutomatonState& st = a_->states[static_cast<size_t>(state)];
     const bool calls = st.call_begin != st.call_end;
     if (!st.is_final && !calls) return -1;
     const int32_t key = calls ? state : -1 - st.rule;
@@ -458,8 +510,8 @@ class TrieClassifier {
       if (id < 0) continue;
       const StackNode& n = sm_.node(id);
       if (n.state == state && n.parent == root_parent_) continue;  // the stack inside the rule
-      const AutomatonState& o = a_.states[static_cast<size_t>(n.state)];
-      for (uint32_t k = o.byte_begin; k < o.byte_end; ++k) add_range(bytes, a_.byte_edges[k].lo, a_.byte_edges[k].hi);
+      const AutomatonState& o = a_->states[static_cast<size_t>(n.state)];
+      for (uint32_t k = o.byte_begin; k < o.byte_end; ++k) add_range(bytes, a_->byte_edges[k].lo, a_->byte_edges[k].hi);
     }
     sm_.truncate(mark);
     beside_.push_back({key, bytes, some});
@@ -527,11 +579,11 @@ class TrieClassifier {
     return x == y;
   }
 
-  const Automaton& a_;
-  const SortedVocab& sorted_;
-  const std::vector<uint8_t>& plain_;  // (states,) not final and no calls: a byte step stays a single stack
-  const TextRuns& text_runs_;
-  const ClassRuns& class_runs_;
+  const Automaton* a_ = nullptr;
+  const SortedVocab* sorted_ = nullptr;
+  const std::vector<uint8_t>* plain_ = nullptr;  // (states,) not final and no calls: a byte step stays a single stack
+  const TextRuns* text_runs_ = nullptr;
+  const ClassRuns* class_runs_ = nullptr;
   StackMachine sm_;
   std::vector<int32_t> buf_, scratch_;
   std::vector<Level> levels_;                   // (max token bytes + 1,) by depth
@@ -546,6 +598,7 @@ class TrieClassifier {
     bool some;      // some bytes only (false: kWild, anything may follow)
   };
   std::vector<Beside> beside_;                  // per calling state or rule met in this run
+  int32_t last_beside_state_ = -1, last_beside_ = -1;  // beside_of's last answer
   std::vector<int32_t> closure_;
   std::vector<std::array<int32_t, 3>> have_, want_;
 };
@@ -640,9 +693,19 @@ void store_accepted(StateMask& entry, const std::vector<int32_t>& ids, int32_t w
   if (static_cast<int64_t>(ids.size()) * 4 > words) {
     entry.bitset.assign(static_cast<size_t>(words), 0u);
     for (int32_t id : ids) entry.bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
-  } else {
+  } else if (ids.size() < 256) {
     entry.accepted = ids;
     std::sort(entry.accepted.begin(), entry.accepted.end());
+  } else {
+    // Sorted through a bitset: a few thousand words scanned cost less than sorting ~1k ids.
+    thread_local std::vector<uint64_t> bits;
+    bits.assign(static_cast<size_t>(words + 1) / 2, 0);
+    for (int32_t id : ids) bits[static_cast<size_t>(id >> 6)] |= uint64_t{1} << (id & 63);
+    entry.accepted.clear();
+    entry.accepted.reserve(ids.size());
+    for (size_t w = 0; w < bits.size(); ++w) {
+      for (uint64_t x = bits[w]; x != 0; x &= x - 1) entry.accepted.push_back(static_cast<int32_t>(w * 64 + std::countr_zero(x)));
+    }
   }
 }
 
@@ -679,15 +742,16 @@ bool MaskCache::reads_text_in_place(int32_t state) const {
 }
 
 void MaskCache::walk(int32_t state, StateResult& out, const WalkOptions& options) const {
+  thread_local TrieClassifier classifier;
   if (!options.by_count || !reads_text_in_place(state)) {
-    TrieClassifier classifier(a_, sorted_, plain_, text_runs_, *class_runs_);
+    classifier.bind(a_, sorted_, plain_, text_runs_, *class_runs_);
     classifier.run(state, out, options);
     return;
   }
   // A token's whole-text prefix leads back to the state (and stack) it started from: walk the
   // trie of what follows those prefixes (SortedVocab::text_suffixes). It holds no whole-text
   // token, so nothing is left out of it by count.
-  TrieClassifier classifier(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
+  classifier.bind(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
   WalkOptions suffixes = options;
   suffixes.by_count = false;
   suffixes.min_bytes = 0;  // (suffix depths are not token lengths; callers do not ask for both)

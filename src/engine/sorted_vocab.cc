@@ -164,6 +164,7 @@ SortedVocab trie_of(std::vector<std::pair<std::string_view, int32_t>> entries, i
       sv.below_set[k] = it->second;
     }
   }
+  for (uint32_t k = 1; k < sv.nodes.size(); k = sv.nodes[k].end) sv.root_child[sv.nodes[k].byte] = k;
   if (whole_vocabulary) sv.pair_tokens.assign(256 * 256, 0);
   for (uint32_t k = 1; whole_vocabulary && k < sv.nodes.size(); k = sv.nodes[k].end) {
     const TrieNode& first = sv.nodes[k];

@@ -70,6 +70,10 @@ struct SortedVocab {
   // tokens of one byte. How much of the vocabulary a character class could take in a run
   // (class_runs.h) in a few thousand loads.
   std::vector<uint32_t> pair_tokens;
+  // The root's child for each first byte (0: no token starts with it). A walk from a state that
+  // reads few first bytes goes straight to their subtrees instead of touching all the root's
+  // children, which lie all over `nodes` (a cache miss each on a first visit).
+  std::array<uint32_t, 256> root_child{};
   std::array<uint32_t, 256> one_byte_tokens{};
   std::vector<int32_t> by_length;    // the same ids, longest first (ties in trie order)
   std::vector<int32_t> by_length_bytes;  // (ids,) the byte length of by_length[i]

@@ -74,6 +74,12 @@ inline int32_t return_count(const Automaton& a, const StackNode& from, int32_t t
 class StackMachine {
  public:
   explicit StackMachine(const Automaton& automaton) : a_(&automaton) {}
+  StackMachine() = default;
+  // Works on another automaton from now on, keeping the buffers' capacity (an empty arena).
+  void rebind(const Automaton& automaton) {
+    a_ = &automaton;
+    clear();
+  }
 
   // Appends to `out` the closure of the node (state, parent): scanning nodes and markers.
   void start(int32_t state, int32_t parent, std::vector<int32_t>& out);
@@ -128,7 +134,7 @@ class StackMachine {
   // A finished rule continues at every caller (precomputation only).
   void continue_at_callers(int32_t rule);
 
-  const Automaton* a_;
+  const Automaton* a_ = nullptr;
   std::vector<StackNode> nodes_;
   std::vector<uint8_t> escaped_;  // (nodes,) see escaped()
   std::vector<Seen> seen_;  // per-step dedup of (state, parent, count)
