@@ -191,9 +191,11 @@ class TrieClassifier {
     root_parent_ = parent_state >= 0 ? sm_.push_node(parent_state, kEscapeParent) : kEscapeParent;
     beside_.clear();
     last_beside_state_ = -1;
-    scratch_.clear();
-    sm_.start(state, root_parent_, scratch_);
-    levels[0] = general(scratch_, 0);
+    // Level 0 is the state's own stack, not its closure: the rest of the closure (what its calls
+    // start with, what follows its rule's end) are tops of every real set this state is a top of,
+    // and the Matcher unions the tops' entries. A token whose first byte only they read is theirs.
+    bases[0] = LevelBase{0, sm_.nodes_size(), root_parent_, parent_chain_bytes(root_parent_), Reach::kInside};
+    levels[0] = Level{state, 0, Level::kUnresolved, 0};
     const TrieNode* const nodes = sorted_->nodes.data();
     const ByteEdge* const edges = a_->byte_edges.data();
     const uint8_t* const plain = plain_->data();
