@@ -212,7 +212,7 @@ class TrieClassifier {
     const uint8_t* const sub_height = sorted_->height.data();
     const bool classes_apply = !text_by_count && class_runs_->any();
     // The root's children are visited only for the first bytes level 0 can read (root_child).
-    const ByteSet first0 = first_bytes(levels[0]);
+    const ByteSet first0 = edge_bytes(state);
     int root_byte = -1;
     uint32_t root_end = 1;
     while (k < n_nodes) {
@@ -416,27 +416,11 @@ class TrieClassifier {
     return -1;
   }
 
-  // The bytes a walk level can read first: its state's edges and what the rest of its closure
-  // reads in single form; every byte some stack of the set has an edge on in general form.
-  ByteSet first_bytes(const Level& level) const {
+  // The bytes the state has edges on: all a walk from its own stack can read first.
+  ByteSet edge_bytes(int32_t state) const {
     ByteSet out{};
-    auto add_edges = [&](int32_t state) {
-      const AutomatonState& st = a_->states[static_cast<size_t>(state)];
-      for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) add_range(out, a_->byte_edges[x].lo, a_->byte_edges[x].hi);
-    };
-    if (level.state >= 0) {
-      add_edges(level.state);
-      if (level.beside >= 0) {
-        const ByteSet& more = beside_[static_cast<size_t>(level.beside)].bytes;
-        for (size_t w = 0; w < 4; ++w) out[w] |= more[w];
-      }
-      return out;
-    }
-    const LevelBase& base = bases_[static_cast<size_t>(level.base)];
-    for (uint32_t i = 0; i < base.set_end; ++i) {
-      if (buf_[i] == kWild) return ByteSet{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}};
-      if (buf_[i] >= 0) add_edges(sm_.node(buf_[i]).state);
-    }
+    const AutomatonState& st = a_->states[static_cast<size_t>(state)];
+    for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) add_range(out, a_->byte_edges[x].lo, a_->byte_edges[x].hi);
     return out;
   }
 
