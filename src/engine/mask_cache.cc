@@ -729,19 +729,37 @@ bool MaskCache::reads_text_in_place(int32_t state) const {
 
 void MaskCache::walk(int32_t state, StateResult& out, const WalkOptions& options) const {
   thread_local TrieClassifier classifier;
-  if (!options.by_count || !reads_text_in_place(state)) {
+  const bool in_place = options.by_count && reads_text_in_place(state);
+  // (Suffix depths are not token lengths: a walk pruned by length takes the vocabulary trie.
+  // Derived entries, the only pruned walks, are never made for in-place states.)
+  if (!options.by_count || (!in_place && options.min_bytes > 0)) {
     classifier.bind(a_, sorted_, plain_, text_runs_, *class_runs_);
     classifier.run(state, out, options);
     return;
   }
-  // A token's whole-text prefix leads back to the state (and stack) it started from: walk the
-  // trie of what follows those prefixes (SortedVocab::text_suffixes). It holds no whole-text
-  // token, so nothing is left out of it by count.
-  classifier.bind(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
+  // Suffix tries hold no whole-text token, so nothing is left out of them by count.
   WalkOptions suffixes = options;
   suffixes.by_count = false;
-  suffixes.min_bytes = 0;  // (suffix depths are not token lengths; callers do not ask for both)
-  classifier.run(state, out, suffixes);
+  suffixes.min_bytes = 0;
+  if (in_place) {
+    // A token's whole-text prefix leads back to the state (and stack) it started from: walk the
+    // trie of what follows those prefixes (SortedVocab::text_suffixes).
+    classifier.bind(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
+    classifier.run(state, out, suffixes);
+  } else {
+    // A run of plain states: a prefix of c characters leads to the run's c-th state with the stack
+    // otherwise unchanged, and past the run's end to a state that reads no text (the run is
+    // closed), where the token dies. Walk each prefix length's suffixes from its state.
+    const int32_t run = text_runs_.utf8_steps[static_cast<size_t>(state)];
+    int32_t at = state;
+    for (size_t c = 0; c < sorted_.text_suffixes_after.size() && static_cast<int32_t>(c) <= run; ++c) {
+      if (c > 0) at = text_runs_.utf8_next[static_cast<size_t>(at)];
+      if (const SortedVocab* trie = sorted_.text_suffixes_after[c].get()) {
+        classifier.bind(a_, *trie, plain_, text_runs_, *class_runs_);
+        classifier.run(at, out, suffixes);
+      }
+    }
+  }
   // The uncertain list is kept in vocabulary trie order, which walks of it expect.
   std::sort(out.uncertain.begin(), out.uncertain.end(), [&](int32_t x, int32_t y) {
     return sorted_.rank[static_cast<size_t>(x)] < sorted_.rank[static_cast<size_t>(y)];

@@ -234,13 +234,27 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
   // Every token that is not whole text, by what follows its longest whole-text prefix. (A token of
   // more than 254 characters of text, which token_text_chars cannot count, is kept whole.)
   std::vector<std::pair<std::string_view, int32_t>> suffixes;
+  std::vector<std::vector<std::pair<std::string_view, int32_t>>> by_chars;
   for (int32_t id : sv.ids) {
     if (sv.token_text_chars[static_cast<size_t>(id)] != 0) continue;
     const std::string_view bytes = vocab.token_bytes(id);
     const size_t prefix = text_prefix_bytes(bytes);
-    suffixes.emplace_back(prefix < bytes.size() ? bytes.substr(prefix) : bytes, id);
+    const std::string_view suffix = prefix < bytes.size() ? bytes.substr(prefix) : bytes;
+    suffixes.emplace_back(suffix, id);
+    // Characters of the prefix (0 for a token kept whole): its bytes that do not continue a
+    // multi-byte character.
+    size_t chars = 0;
+    if (suffix.size() < bytes.size()) {
+      for (size_t i = 0; i < prefix; ++i) chars += (static_cast<uint8_t>(bytes[i]) & 0xc0) != 0x80;
+    }
+    if (by_chars.size() <= chars) by_chars.resize(chars + 1);
+    by_chars[chars].emplace_back(suffix, id);
   }
   sv.text_suffixes = std::make_shared<const SortedVocab>(trie_of(std::move(suffixes), n, false));
+  sv.text_suffixes_after.resize(by_chars.size());
+  for (size_t c = 0; c < by_chars.size(); ++c) {
+    if (!by_chars[c].empty()) sv.text_suffixes_after[c] = std::make_shared<const SortedVocab>(trie_of(std::move(by_chars[c]), n, false));
+  }
   return sv;
 }
 

@@ -86,6 +86,13 @@ struct SortedVocab {
   // ~11k vocabulary trie nodes above non-text tokens (mask_cache.cc). The arrays indexed by token
   // id (rank, token_text_chars) and pair_tokens are empty here.
   std::shared_ptr<const SortedVocab> text_suffixes;
+  // The same suffixes grouped by how many characters their token's whole-text prefix has: entry c
+  // holds the tokens whose prefix is c characters (entry 0 also the few kept whole above). A state
+  // that reads c characters in a row, each to the next state of a run (a string body under
+  // maxLength), is in the run's c-th state after such a prefix, or dead if the run is shorter: its
+  // mask walks entry c from there, for each c, instead of the whole vocabulary trie (mask_cache.cc).
+  // Null where no token has a prefix of that length.
+  std::vector<std::shared_ptr<const SortedVocab>> text_suffixes_after;
 
   // The tokens of at least n bytes (a prefix of by_length).
   std::span<const int32_t> at_least(int32_t n) const;
