@@ -59,6 +59,35 @@ TEST(TextSuffixes, ListEveryNonTextTokenUnderWhatFollowsItsTextPrefix) {
   EXPECT_TRUE(sorted.text_suffixes->token_text_chars.empty());
 }
 
+// The same suffixes split by the character count of the prefix they follow (text_suffixes_after):
+// a counted string body walks entry c from the state c characters on, so a token filed under the
+// wrong count would be judged from the wrong state.
+TEST(TextSuffixes, GroupedByTheCharactersOfTheirPrefix) {
+  const std::vector<std::string> tokens = {
+      "abc\",",          // 0: three characters, then `",`
+      "\",",             // 1: none
+      ".\n",             // 2: one
+      "\xe4\xb8\xad\xe6",  // 3: one three-byte character, then a cut one
+      "h\xc3\xa9\"",     // 4: two characters (one of two bytes), then `"`
+      "\xbf",            // 5: no prefix: listed whole under 0
+      "plain",           // 6: whole text: in no entry
+  };
+  const Vocabulary vocab = Vocabulary::from_tokens(tokens, {});
+  const engine::SortedVocab sorted = engine::SortedVocab::build(vocab);
+  ASSERT_EQ(sorted.text_suffixes_after.size(), 4u);
+  using Lists = std::map<std::string, std::vector<int32_t>>;
+  const std::vector<Lists> want = {
+      {{"\",", {1}}, {"\xbf", {5}}},
+      {{"\n", {2}}, {"\xe6", {3}}},
+      {{"\"", {4}}},
+      {{"\",", {0}}},
+  };
+  for (size_t c = 0; c < want.size(); ++c) {
+    ASSERT_NE(sorted.text_suffixes_after[c], nullptr) << c;
+    EXPECT_EQ(suffix_lists(*sorted.text_suffixes_after[c]), want[c]) << c;
+  }
+}
+
 TEST(TextSuffixes, Llama3EveryNonTextTokenOnceUnderItsSuffix) {
   const fs::path path = fs::path(STENCIL_DATA_DIR) / "tokenizers" / "llama3" / "tokenizer.json";
   if (!fs::exists(path)) GTEST_SKIP() << "run scripts/prepare-data";
