@@ -47,6 +47,10 @@ constexpr size_t kMaxRefinedParents = 64;
 // A state is refined lazily too when refining it up front would walk more tokens than
 // this (uncertain tokens x parents, ~50 ns each).
 constexpr int64_t kMaxEagerRefinementWalks = 16384;
+// How many entries a first visit computes from references of references (first_byte_reference).
+constexpr int32_t kMaxReferenceDepth = 3;
+// A reference is used when the tokens it classifies are at least this many times those left to walk.
+constexpr int32_t kMinReferenceShare = 4;
 
 bool is_tail(const Automaton& a, int32_t t) {
   const AutomatonState& s = a.states[static_cast<size_t>(t)];
@@ -212,7 +216,10 @@ class TrieClassifier {
     const uint8_t* const sub_height = sorted_->height.data();
     const bool classes_apply = !text_by_count && class_runs_->any();
     // The root's children are visited only for the first bytes level 0 can read (root_child).
-    const ByteSet first0 = edge_bytes(state);
+    ByteSet first0 = edge_bytes(state);
+    if (options.first_bytes != nullptr) {
+      for (size_t w = 0; w < first0.size(); ++w) first0[w] &= (*options.first_bytes)[w];
+    }
     int root_byte = -1;
     uint32_t root_end = 1;
     while (k < n_nodes) {
@@ -619,6 +626,11 @@ MaskCache::MaskCache(const Automaton& a, const SortedVocab& sorted, const Vocabu
     const auto [it, fresh] = shapes.try_emplace(local_signature(a, static_cast<int32_t>(s)), static_cast<int32_t>(shapes.size()));
     shape_of_[s] = it->second;
   }
+  for (int b = 0; b < 256; ++b) {
+    const uint32_t k = sorted.root_child[static_cast<size_t>(b)];
+    const int32_t n = k == 0 ? 0 : static_cast<int32_t>(sorted.first_token[sorted.nodes[k].end] - sorted.first_token[k]);
+    tokens_before_byte_[static_cast<size_t>(b) + 1] = tokens_before_byte_[static_cast<size_t>(b)] + n;
+  }
   text_runs_ = TextRuns::build(a, plain_);
   class_runs_ = std::make_unique<ClassRuns>(a, sorted, text_runs_);
   last_of_shape_ = std::make_unique<std::atomic<int32_t>[]>(shapes.size());
@@ -801,6 +813,132 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   return entry;
 }
 
+MaskCache::Reference MaskCache::first_byte_reference(int32_t state) const {
+  const AutomatonState& st = a_.states[static_cast<size_t>(state)];
+  const ByteEdge* const edges = a_.byte_edges.data();
+  auto tokens_in = [&](uint8_t lo, uint8_t hi) {
+    return tokens_before_byte_[static_cast<size_t>(hi) + 1] - tokens_before_byte_[lo];
+  };
+  // The target most tokens' first byte leads to (a state has a few dozen edges at most).
+  int32_t best = -1, best_tokens = 0;
+  for (uint32_t x = st.byte_begin; x < st.byte_end; ++x) {
+    const int32_t t = edges[x].target;
+    if (t == state || t == best) continue;
+    int32_t n = 0;
+    for (uint32_t y = x; y < st.byte_end; ++y) {
+      if (edges[y].target == t) n += tokens_in(edges[y].lo, edges[y].hi);
+    }
+    if (n > best_tokens) {
+      best = t;
+      best_tokens = n;
+    }
+  }
+  if (best < 0 || !a_.has_bytes(best) || a_.states[static_cast<size_t>(best)].rule != st.rule) return {};
+  std::array<int32_t, 256> mine, theirs;
+  mine.fill(-1);
+  theirs.fill(-1);
+  auto fill = [&](int32_t s, std::array<int32_t, 256>& to) {
+    const AutomatonState& from = a_.states[static_cast<size_t>(s)];
+    for (uint32_t x = from.byte_begin; x < from.byte_end; ++x) {
+      for (int b = edges[x].lo; b <= edges[x].hi; ++b) to[static_cast<size_t>(b)] = edges[x].target;
+    }
+  };
+  fill(state, mine);
+  fill(best, theirs);
+  Reference out{best, {}, 0};
+  // Worth it when the tokens left to walk are a small part of those the state reads at all (the
+  // reference's own walk is paid too, unless it was visited already).
+  int32_t taken = 0;
+  for (int b = 0; b < 256; ++b) {
+    const int32_t n = tokens_in(static_cast<uint8_t>(b), static_cast<uint8_t>(b));
+    if (mine[static_cast<size_t>(b)] == theirs[static_cast<size_t>(b)]) {
+      if (mine[static_cast<size_t>(b)] >= 0) taken += n;
+      continue;
+    }
+    add_byte(out.differ, static_cast<uint8_t>(b));
+    if (mine[static_cast<size_t>(b)] >= 0) out.walk_tokens += n;
+  }
+  if (out.walk_tokens > taken / kMinReferenceShare) return {};
+  return out;
+}
+
+std::unique_ptr<StateMask> MaskCache::classify_beside(int32_t state, const StateMask& reference, const ByteSet& differ) const {
+  auto shared = [&](int32_t id) { return !has_byte(differ, static_cast<uint8_t>(vocab_.token_bytes(id)[0])); };
+  auto by_rank = [&](int32_t x, int32_t y) { return sorted_.rank[static_cast<size_t>(x)] < sorted_.rank[static_cast<size_t>(y)]; };
+  auto shared_only = [&](const std::vector<int32_t>& ids, std::vector<int32_t>& out) {
+    for (int32_t id : ids) {
+      if (shared(id)) out.push_back(id);
+    }
+  };
+  // Merges two lists in trie order.
+  auto merged = [&](std::vector<int32_t> kept, const std::vector<int32_t>& walked) {
+    const size_t middle = kept.size();
+    kept.insert(kept.end(), walked.begin(), walked.end());
+    std::inplace_merge(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(middle), kept.end(), by_rank);
+    return kept;
+  };
+  thread_local StateResult r;
+  r.clear();
+  const bool lazy_owner = lazy_rule(state);
+  walk(state, r, {.keep_uncertain = !lazy_owner, .first_bytes = &differ});
+  auto entry = std::make_unique<StateMask>();
+  if (!reference.bitset.empty()) {
+    // The reference's bits less the tokens starting with a byte read apart (their subtrees of the
+    // trie: the few tokens the walk looked at), then what the walk accepted.
+    entry->bitset = reference.bitset;
+    uint32_t* const bits = entry->bitset.data();
+    for (int b = 0; b < 256; ++b) {
+      const uint32_t k = sorted_.root_child[static_cast<size_t>(b)];
+      if (k == 0 || !has_byte(differ, static_cast<uint8_t>(b))) continue;
+      for (uint32_t i = sorted_.first_token[k]; i < sorted_.first_token[sorted_.nodes[k].end]; ++i) {
+        const int32_t id = sorted_.trie_tokens[i];
+        bits[id >> 5] &= ~(1u << (id & 31));
+      }
+    }
+    for (int32_t id : r.accepted) bits[id >> 5] |= 1u << (id & 31);
+  } else {
+    std::vector<int32_t> ids;
+    shared_only(reference.accepted, ids);
+    ids.insert(ids.end(), r.accepted.begin(), r.accepted.end());
+    store_accepted(*entry, ids, words_);
+  }
+  // A bound: the reference's share can only be smaller.
+  entry->max_local_after = std::max(reference.max_local_after, r.max_local_after);
+  const auto& parents = parents_of_[static_cast<size_t>(a_.states[static_cast<size_t>(state)].rule)];
+  std::vector<int32_t> kept;
+  shared_only(reference.uncertain, kept);
+  entry->uncertain = merged(std::move(kept), r.uncertain);
+  // A lazy reference kept no uncertain list: this entry cannot know its share either.
+  const bool lazy = lazy_owner || reference.lazy_parents != nullptr ||
+                    static_cast<int64_t>(entry->uncertain.size()) * static_cast<int64_t>(parents.size()) > kMaxEagerRefinementWalks;
+  if (lazy && (!entry->uncertain.empty() || r.dropped_uncertain || reference.lazy_parents != nullptr)) {
+    entry->lazy_parents = &parents;
+    entry->lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
+    for (size_t i = 0; i < parents.size(); ++i) entry->lazy[i].store(nullptr, std::memory_order_relaxed);
+    entry->uncertain.clear();
+  } else if (!entry->uncertain.empty()) {
+    if (reference.refinements.size() != parents.size()) {
+      refine(state, entry->uncertain, entry->refinements);
+    } else {
+      // The shared tokens keep the reference's classes under every parent; the walked ones are refined.
+      std::vector<ParentRefinement> fresh;
+      refine(state, r.uncertain, fresh);
+      for (size_t k = 0; k < parents.size(); ++k) {
+        const ParentRefinement& old = reference.refinements[k];
+        ParentRefinement ref{old.parent_state, {}, {}};
+        shared_only(old.accepted, ref.accepted);
+        ref.accepted.insert(ref.accepted.end(), fresh[k].accepted.begin(), fresh[k].accepted.end());
+        std::sort(ref.accepted.begin(), ref.accepted.end());
+        kept.clear();
+        shared_only(old.uncertain, kept);
+        ref.uncertain = merged(std::move(kept), fresh[k].uncertain);
+        entry->refinements.push_back(std::move(ref));
+      }
+    }
+  }
+  return entry;
+}
+
 void MaskCache::classify_under(int32_t state, int32_t parent_state, ParentRefinement& out) const {
   thread_local StateResult r;
   r.clear();
@@ -928,6 +1066,7 @@ const StateMask& MaskCache::compute(int32_t state) const {
       a_.states[static_cast<size_t>(like)].rule != a_.states[static_cast<size_t>(state)].rule) {
     base = nullptr;
   }
+  int32_t derive_depth = 0;  // > 0: the entry can be derived from base's (tokens of at least this many bytes walked)
   if (base != nullptr) {
     thread_local EquivalenceProbe probe;
     const int32_t depth = probe.equivalent_depth(a_, like, state, sorted_.max_token_bytes);
@@ -935,10 +1074,26 @@ const StateMask& MaskCache::compute(int32_t state) const {
       shared = base;
     } else if (depth > 0 && sorted_.at_least(depth).size() <= max_long && !lazy_rule(state) && base->lazy_parents == nullptr &&
                !reads_text_in_place(state)) {  // (its walk is cheaper than deriving)
-      entry = derive(state, *base, depth);
+      derive_depth = depth;
     }
   }
-  if (shared == nullptr && entry == nullptr) entry = classify(state);
+  if (shared == nullptr) {
+    // A first-byte reference when it leaves fewer tokens to walk than deriving would (a text run's
+    // first state classifies most tokens by count instead). References of references are followed
+    // a few levels at most, which also ends a cycle of states naming each other.
+    thread_local int32_t reference_depth = 0;
+    const Reference ref = text_by_count(state) || reference_depth >= kMaxReferenceDepth ? Reference{} : first_byte_reference(state);
+    if (ref.state >= 0 && (derive_depth == 0 || static_cast<size_t>(ref.walk_tokens) < sorted_.at_least(derive_depth).size())) {
+      ++reference_depth;
+      const StateMask& reference = this->entry(ref.state);
+      --reference_depth;
+      entry = classify_beside(state, reference, ref.differ);
+    } else if (derive_depth > 0) {
+      entry = derive(state, *base, derive_depth);
+    } else {
+      entry = classify(state);
+    }
+  }
   if (entry != nullptr) entry->owner = state;
   const StateMask* mine = shared != nullptr ? shared : entry.get();
   const StateMask* expected = nullptr;

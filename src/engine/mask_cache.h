@@ -24,8 +24,16 @@
 // vocabulary once from (s, (t, <bottom>)) and publishes that refinement; the
 // state's own uncertain list is not kept (it would be nearly the whole
 // vocabulary, as such a rule may end before any byte).
+//
+// First-byte references: a state that reads most first bytes to the same states
+// as another (a key trie's prefix beside the free key string, a partial match of
+// an unanchored pattern beside "nothing matched yet") takes that state's classes
+// for every token starting with such a byte, at every level: after the byte both
+// stand on the same stack. Only the tokens starting with the other bytes are
+// walked (MaskCache::classify_beside).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -33,6 +41,7 @@
 #include <vector>
 
 #include "engine/automaton.h"
+#include "engine/byte_set.h"
 #include "engine/class_runs.h"
 #include "engine/sorted_vocab.h"
 #include "engine/text_runs.h"
@@ -48,6 +57,7 @@ struct WalkOptions {
   int32_t parent_state = -1;  // >= 0: from the stack (state, (parent_state, <bottom>)), a refinement
   bool keep_uncertain = true; // false: uncertain tokens are dropped (a lazily refined state keeps none)
   int32_t min_bytes = 0;      // only tokens of at least this many bytes (a derived entry)
+  const ByteSet* first_bytes = nullptr;  // only tokens starting with one of these bytes (MaskCache::classify_beside)
 };
 
 // The uncertain tokens of a state re-classified for one parent state.
@@ -122,6 +132,19 @@ class MaskCache {
   void walk(int32_t state, StateResult& out, const WalkOptions& options) const;
   // A whole-vocabulary walk from the state.
   std::unique_ptr<StateMask> classify(int32_t state) const;
+  // A state that reads most of `state`'s first bytes to the same states (see classify_beside).
+  struct Reference {
+    int32_t state = -1;     // -1: none worth it
+    ByteSet differ{};       // the first bytes the two read apart
+    int32_t walk_tokens = 0;  // tokens starting with a byte of `differ` that `state` reads
+  };
+  // The state most of `state`'s first bytes lead to (counted in tokens starting with them), when
+  // it reads those bytes to the same states and the tokens left to walk are few.
+  Reference first_byte_reference(int32_t state) const;
+  // The entry of `state` from the entry of a reference state that reads every first byte outside
+  // `differ` as `state` does: after such a byte both stand on the same stack, so every token
+  // starting with it is classified alike. Only the tokens starting with a byte of `differ` are walked.
+  std::unique_ptr<StateMask> classify_beside(int32_t state, const StateMask& reference, const ByteSet& differ) const;
   // The entry of `state` from `base`, the entry of a state that no token shorter than `depth` bytes tells apart.
   std::unique_ptr<StateMask> derive(int32_t state, const StateMask& base, int32_t depth) const;
   // Re-classifies the uncertain tokens `tokens` (trie order) under each parent state of the state's rule.
@@ -135,6 +158,7 @@ class MaskCache {
   const Vocabulary& vocab_;
   int32_t words_;
   std::vector<int32_t> scanning_;
+  std::array<int32_t, 257> tokens_before_byte_{};  // ordinary tokens whose first byte is below b (prefix sums)
   std::vector<std::vector<int32_t>> parents_of_;  // (rules,) effective parent states
   std::vector<uint8_t> plain_;     // (automaton states,) not final and no calls (see mask_cache.cc)
   TextRuns text_runs_;
