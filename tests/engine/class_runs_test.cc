@@ -191,10 +191,7 @@ TEST_P(ClassRunMasks, FastMaskEqualsBruteForce) {
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, ClassRunMasks,
                          ::testing::Values("llama3/tokenizer.json", "gpt2/tokenizer.json", "llama2/ggml-vocab-llama-spm.gguf"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           return n.substr(0, n.find('/'));
-                         });
+                         testing::tokenizer_name);
 
 }  // namespace
 }  // namespace stencil

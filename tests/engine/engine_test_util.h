@@ -8,9 +8,18 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "stencil/stencil.h"
 
 namespace stencil::testing {
+
+// Names the instances of a test parametrised by a tokenizer path under ../shared/tokenizers
+// ("llama3/tokenizer.json" -> "llama3").
+inline std::string tokenizer_name(const ::testing::TestParamInfo<const char*>& info) {
+  const std::string path = info.param;
+  return path.substr(0, path.find('/'));
+}
 
 inline TokenBitmask reference_mask(const Matcher& m) {
   const Vocabulary& vocab = m.grammar().vocabulary();

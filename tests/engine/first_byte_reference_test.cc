@@ -128,10 +128,7 @@ TEST_P(FirstByteReference, FastMaskEqualsBruteForce) {
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, FirstByteReference,
                          ::testing::Values("llama3/tokenizer.json", "llama2/ggml-vocab-llama-spm.gguf"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           return n.substr(0, n.find('/'));
-                         });
+                         testing::tokenizer_name);
 
 }  // namespace
 }  // namespace stencil

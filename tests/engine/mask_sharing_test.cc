@@ -102,10 +102,7 @@ TEST_P(MaskSharing, FastMaskEqualsBruteForce) {
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, MaskSharing,
                          ::testing::Values("llama3/tokenizer.json", "llama2/ggml-vocab-llama-spm.gguf"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           return n.substr(0, n.find('/'));
-                         });
+                         testing::tokenizer_name);
 
 }  // namespace
 }  // namespace stencil
