@@ -184,6 +184,12 @@ class TrieClassifier {
     const uint32_t min_bytes = static_cast<uint32_t>(options.min_bytes);
     sm_.clear();
     buf_.clear();
+    // Each token is classified at most once per walk: the trie's token count bounds what is accepted.
+    if (accepted_capacity_ < sorted_->trie_tokens.size()) {
+      accepted_capacity_ = sorted_->trie_tokens.size();
+      accepted_.reset(new int32_t[accepted_capacity_]);
+    }
+    accepted_size_ = 0;
     const size_t max_depth = static_cast<size_t>(sorted_->max_token_bytes) + 1;
     levels_.resize(max_depth);
     bases_.resize(max_depth);
@@ -237,7 +243,7 @@ class TrieClassifier {
         continue;
       }
       const size_t d = node.depth;
-      if (d + sub_height[k] < min_bytes && sub_height[k] < 255) {
+      if (min_bytes > 0 && d + sub_height[k] < min_bytes && sub_height[k] < 255) {
         k = node.end;  // every token below is short (a derived entry has them from its base)
         continue;
       }
@@ -380,7 +386,7 @@ class TrieClassifier {
           !(text_by_count && token_text_chars[sorted_->trie_tokens[node.tokens_begin]] != 0)) {
         if (nb.reach == Reach::kInside) {
           out.max_local_after = std::max(out.max_local_after, local_after(next, d));
-          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.accepted.push_back(sorted_->trie_tokens[t]);
+          for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) accepted_[accepted_size_++] = sorted_->trie_tokens[t];
         } else if (keep_uncertain) {
           for (uint32_t t = node.tokens_begin; t < node.tokens_end; ++t) out.uncertain.push_back(sorted_->trie_tokens[t]);
         } else {
@@ -391,6 +397,7 @@ class TrieClassifier {
       first_known_[d] = 0;
       ++k;
     }
+    out.accepted.insert(out.accepted.end(), accepted_.get(), accepted_.get() + accepted_size_);
   }
 
  private:
@@ -433,11 +440,16 @@ class TrieClassifier {
 
   // Every token of node k's subtree, as accepted (inside: leaving at most `after` bytes to the
   // bottom rule's end) or as uncertain.
-  void take_whole(StateResult& out, uint32_t k, bool inside, int64_t after) const {
-    std::vector<int32_t>& into = inside ? out.accepted : out.uncertain;
-    into.insert(into.end(), sorted_->trie_tokens.begin() + sorted_->first_token[k],
-                sorted_->trie_tokens.begin() + sorted_->first_token[sorted_->nodes[k].end]);
-    if (inside) out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
+  void take_whole(StateResult& out, uint32_t k, bool inside, int64_t after) {
+    const int32_t* const first = sorted_->trie_tokens.data() + sorted_->first_token[k];
+    const int32_t* const last = sorted_->trie_tokens.data() + sorted_->first_token[sorted_->nodes[k].end];
+    if (!inside) {
+      out.uncertain.insert(out.uncertain.end(), first, last);
+      return;
+    }
+    std::copy(first, last, accepted_.get() + accepted_size_);
+    accepted_size_ += static_cast<size_t>(last - first);
+    out.max_local_after = std::max<int32_t>(out.max_local_after, static_cast<int32_t>(std::min<int64_t>(after, kInfiniteBytes)));
   }
 
   int32_t local_after(const Level& level, size_t d) const {
@@ -579,6 +591,11 @@ class TrieClassifier {
   const ClassRuns* class_runs_ = nullptr;
   StackMachine sm_;
   std::vector<int32_t> buf_, scratch_;
+  // The tokens accepted so far in this walk, appended to the result at its end: a plain store per
+  // token (push_back per token was a tenth of a walk's instructions). Not a vector: growing one to
+  // the trie's size would zero it.
+  std::unique_ptr<int32_t[]> accepted_;
+  size_t accepted_capacity_ = 0, accepted_size_ = 0;
   std::vector<Level> levels_;                   // (max token bytes + 1,) by depth
   std::vector<LevelBase> bases_;                // (max token bytes + 1,) by the depth that made them
   std::vector<uint8_t> first_known_;            // (max token bytes + 1,) first_[d] is up to date
@@ -690,7 +707,8 @@ void set_counts_up_to(const std::vector<uint8_t>& counts, int32_t most, uint32_t
 void store_accepted(StateMask& entry, const std::vector<int32_t>& ids, int32_t words) {
   if (static_cast<int64_t>(ids.size()) * 4 > words) {
     entry.bitset.assign(static_cast<size_t>(words), 0u);
-    for (int32_t id : ids) entry.bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    uint32_t* const bits = entry.bitset.data();
+    for (int32_t id : ids) bits[id >> 5] |= 1u << (id & 31);
   } else if (ids.size() < 256) {
     entry.accepted = ids;
     std::sort(entry.accepted.begin(), entry.accepted.end());
@@ -792,7 +810,8 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   if (by_count) {
     entry->bitset.assign(static_cast<size_t>(words_), 0u);
     set_counts_up_to(sorted_.token_text_chars, text_runs_.utf8_steps[static_cast<size_t>(state)], entry->bitset.data());
-    for (int32_t id : r.accepted) entry->bitset[static_cast<size_t>(id >> 5)] |= 1u << (id & 31);
+    uint32_t* const bits = entry->bitset.data();
+    for (int32_t id : r.accepted) bits[id >> 5] |= 1u << (id & 31);
     r.max_local_after = std::max(r.max_local_after, text_runs_.bytes_to_end[static_cast<size_t>(state)]);
   } else {
     store_accepted(*entry, r.accepted, words_);
