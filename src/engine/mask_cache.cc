@@ -781,9 +781,25 @@ void MaskCache::walk(int32_t state, StateResult& out, const WalkOptions& options
     // otherwise unchanged, and past the run's end to a state that reads no text (the run is
     // closed), where the token dies. Walk each prefix length's suffixes from its state.
     const int32_t run = text_runs_.utf8_steps[static_cast<size_t>(state)];
+    const size_t entries = sorted_.text_suffixes_after.size();
     int32_t at = state;
-    for (size_t c = 0; c < sorted_.text_suffixes_after.size() && static_cast<int32_t>(c) <= run; ++c) {
+    for (size_t c = 0; c < entries && static_cast<int32_t>(c) <= run; ++c) {
       if (c > 0) at = text_runs_.utf8_next[static_cast<size_t>(at)];
+      if (c > 0 && reads_text_in_place(at) && static_cast<size_t>(run) + 1 >= entries) {
+        // The run ends in a state that reads text back to itself (a string of minLength c and no
+        // maxLength): every longer prefix leads there too. One walk of all the suffixes from it,
+        // less those of the shorter prefixes (walked above from their own states), instead of one
+        // walk per prefix length.
+        const size_t accepted_from = out.accepted.size(), uncertain_from = out.uncertain.size();
+        classifier.bind(a_, *sorted_.text_suffixes, plain_, text_runs_, *class_runs_);
+        classifier.run(at, out, suffixes);
+        auto shorter = [&](int32_t id) { return sorted_.text_prefix_chars[static_cast<size_t>(id)] < c; };
+        out.accepted.erase(std::remove_if(out.accepted.begin() + static_cast<std::ptrdiff_t>(accepted_from), out.accepted.end(), shorter),
+                           out.accepted.end());
+        out.uncertain.erase(std::remove_if(out.uncertain.begin() + static_cast<std::ptrdiff_t>(uncertain_from), out.uncertain.end(), shorter),
+                            out.uncertain.end());
+        break;
+      }
       if (const SortedVocab* trie = sorted_.text_suffixes_after[c].get()) {
         classifier.bind(a_, *trie, plain_, text_runs_, *class_runs_);
         classifier.run(at, out, suffixes);

@@ -235,6 +235,7 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
   // more than 254 characters of text, which token_text_chars cannot count, is kept whole.)
   std::vector<std::pair<std::string_view, int32_t>> suffixes;
   std::vector<std::vector<std::pair<std::string_view, int32_t>>> by_chars;
+  sv.text_prefix_chars.assign(static_cast<size_t>(n), 0);
   for (int32_t id : sv.ids) {
     if (sv.token_text_chars[static_cast<size_t>(id)] != 0) continue;
     const std::string_view bytes = vocab.token_bytes(id);
@@ -249,6 +250,7 @@ SortedVocab SortedVocab::build(const Vocabulary& vocab) {
     }
     if (by_chars.size() <= chars) by_chars.resize(chars + 1);
     by_chars[chars].emplace_back(suffix, id);
+    sv.text_prefix_chars[static_cast<size_t>(id)] = static_cast<uint8_t>(chars);
   }
   sv.text_suffixes = std::make_shared<const SortedVocab>(trie_of(std::move(suffixes), n, false));
   sv.text_suffixes_after.resize(by_chars.size());

@@ -93,6 +93,10 @@ struct SortedVocab {
   // mask walks entry c from there, for each c, instead of the whole vocabulary trie (mask_cache.cc).
   // Null where no token has a prefix of that length.
   std::vector<std::shared_ptr<const SortedVocab>> text_suffixes_after;
+  // (vocab size,) the entry of text_suffixes_after each token that is not whole text is filed
+  // under (its prefix's characters, 0 when kept whole); 0 for whole-text tokens. Lets a walk of
+  // text_suffixes leave out the tokens of shorter prefixes.
+  std::vector<uint8_t> text_prefix_chars;
 
   // The tokens of at least n bytes (a prefix of by_length).
   std::span<const int32_t> at_least(int32_t n) const;
