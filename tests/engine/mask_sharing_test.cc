@@ -33,6 +33,9 @@ const Case kCases[] = {
     // Short bounds: each state of the count is walked (no token-length shortcut), and a token's
     // text prefix must be counted exactly to know whether its closing quote comes too early.
     {"short_min_and_max_length", R"({"type":"array","items":{"type":"string","minLength":3,"maxLength":7}})", nullptr},
+    // A minimum and no maximum: the count's last state reads text back to itself, and the longer
+    // prefixes are walked together from it, less the shorter ones walked from their own states.
+    {"min_length_only", R"({"type":"array","items":{"type":"string","minLength":3}})", nullptr},
     {"array_of_bounded_strings", R"({"type":"array","items":{"type":"string","maxLength":40},"maxItems":3})", nullptr},
     {"object_of_text", R"({"type":"object","properties":{"a":{"type":"string","maxLength":150},
        "b":{"type":"string","pattern":"^[a-z ]{0,60}$"},"c":{"type":"string","maxLength":5}},"required":["a","b","c"]})",
