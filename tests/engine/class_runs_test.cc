@@ -177,7 +177,7 @@ TEST_P(ClassRunMasks, FastMaskEqualsBruteForce) {
   int compared = 0, with_classes = 0;
   uint64_t seed = 11;
   for (const Case& c : kCases) {
-    CompiledGrammar g = c.schema != nullptr ? compiler.compile_json_schema(c.schema) : compiler.compile_grammar(c.grammar);
+    CompiledGrammar g = testing::compile_schema_or_grammar(compiler, c.schema, c.grammar);
     with_classes += runs_of(g).classes->any();
     walk_and_compare(vocab, g, c.name, ++seed, compared);
     if (HasFatalFailure()) return;

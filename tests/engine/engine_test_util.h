@@ -14,6 +14,11 @@
 
 namespace stencil::testing {
 
+// A test case's grammar: its JSON Schema when it has one, else its GBNF.
+inline CompiledGrammar compile_schema_or_grammar(const Compiler& compiler, const char* schema, const char* grammar) {
+  return schema != nullptr ? compiler.compile_json_schema(schema) : compiler.compile_grammar(grammar);
+}
+
 // Names the instances of a test parametrised by a tokenizer path under ../shared/tokenizers
 // ("llama3/tokenizer.json" -> "llama3").
 inline std::string tokenizer_name(const ::testing::TestParamInfo<const char*>& info) {

@@ -117,7 +117,7 @@ TEST_P(FirstByteReference, FastMaskEqualsBruteForce) {
   Compiler compiler(vocab);
   int compared = 0;
   for (const Case& c : kCases) {
-    const CompiledGrammar g = c.schema != nullptr ? compiler.compile_json_schema(c.schema) : compiler.compile_grammar(c.grammar);
+    const CompiledGrammar g = testing::compile_schema_or_grammar(compiler, c.schema, c.grammar);
     spell_and_compare(vocab, g, c.name, c.document, compared);
     if (HasFatalFailure()) return;
   }

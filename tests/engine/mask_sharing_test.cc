@@ -86,7 +86,7 @@ TEST_P(MaskSharing, FastMaskEqualsBruteForce) {
   int compared = 0;
   uint64_t seed = 5;
   for (const Case& c : kCases) {
-    CompiledGrammar g = c.schema != nullptr ? compiler.compile_json_schema(c.schema) : compiler.compile_grammar(c.grammar);
+    CompiledGrammar g = testing::compile_schema_or_grammar(compiler, c.schema, c.grammar);
     walk_and_compare(vocab, g, c.name, ++seed, compared);
     if (HasFatalFailure()) return;
   }
