@@ -725,6 +725,15 @@ void store_accepted(StateMask& entry, const std::vector<int32_t>& ids, int32_t w
   }
 }
 
+// Makes `entry` lazily refined (mask_cache.h): one empty slot per parent state of its rule, and no
+// uncertain list of its own.
+void make_lazy(StateMask& entry, const std::vector<int32_t>& parents) {
+  entry.lazy_parents = &parents;
+  entry.lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
+  for (size_t i = 0; i < parents.size(); ++i) entry.lazy[i].store(nullptr, std::memory_order_relaxed);
+  entry.uncertain.clear();
+}
+
 }  // namespace
 
 void MaskCache::refine(int32_t state, std::span<const int32_t> tokens, std::vector<ParentRefinement>& out) const {
@@ -744,6 +753,28 @@ void MaskCache::refine(int32_t state, std::span<const int32_t> tokens, std::vect
     }
     walker.end();
     std::sort(ref.accepted.begin(), ref.accepted.end());
+    out.push_back(std::move(ref));
+  }
+}
+
+void MaskCache::refine_from(int32_t state, const std::vector<ParentRefinement>& old, support::FunctionRef<bool(int32_t)> kept,
+                            std::span<const int32_t> walked, std::vector<ParentRefinement>& out) const {
+  auto by_rank = [&](int32_t x, int32_t y) { return sorted_.rank[static_cast<size_t>(x)] < sorted_.rank[static_cast<size_t>(y)]; };
+  std::vector<ParentRefinement> fresh;
+  refine(state, walked, fresh);  // same rule, so the same parents in the same order as `old`
+  for (size_t k = 0; k < old.size(); ++k) {
+    ParentRefinement ref{old[k].parent_state, {}, {}};
+    for (int32_t id : old[k].accepted) {
+      if (kept(id)) ref.accepted.push_back(id);
+    }
+    ref.accepted.insert(ref.accepted.end(), fresh[k].accepted.begin(), fresh[k].accepted.end());
+    std::sort(ref.accepted.begin(), ref.accepted.end());
+    for (int32_t id : old[k].uncertain) {
+      if (kept(id)) ref.uncertain.push_back(id);
+    }
+    const auto middle = static_cast<std::ptrdiff_t>(ref.uncertain.size());
+    ref.uncertain.insert(ref.uncertain.end(), fresh[k].uncertain.begin(), fresh[k].uncertain.end());
+    std::inplace_merge(ref.uncertain.begin(), ref.uncertain.begin() + middle, ref.uncertain.end(), by_rank);
     out.push_back(std::move(ref));
   }
 }
@@ -836,9 +867,7 @@ std::unique_ptr<StateMask> MaskCache::classify(int32_t state) const {
   const bool lazy = lazy_rule(state) || static_cast<int64_t>(r.uncertain.size()) * static_cast<int64_t>(parents.size()) >
                                              kMaxEagerRefinementWalks;
   if ((!r.uncertain.empty() || r.dropped_uncertain) && lazy) {
-    entry->lazy_parents = &parents;
-    entry->lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
-    for (size_t i = 0; i < parents.size(); ++i) entry->lazy[i].store(nullptr, std::memory_order_relaxed);
+    make_lazy(*entry, parents);
     r.uncertain.clear();
   } else if (!r.uncertain.empty()) {
     refine(state, r.uncertain, entry->refinements);
@@ -947,28 +976,12 @@ std::unique_ptr<StateMask> MaskCache::classify_beside(int32_t state, const State
   const bool lazy = lazy_owner || reference.lazy_parents != nullptr ||
                     static_cast<int64_t>(entry->uncertain.size()) * static_cast<int64_t>(parents.size()) > kMaxEagerRefinementWalks;
   if (lazy && (!entry->uncertain.empty() || r.dropped_uncertain || reference.lazy_parents != nullptr)) {
-    entry->lazy_parents = &parents;
-    entry->lazy = std::make_unique<std::atomic<const ParentRefinement*>[]>(parents.size());
-    for (size_t i = 0; i < parents.size(); ++i) entry->lazy[i].store(nullptr, std::memory_order_relaxed);
-    entry->uncertain.clear();
+    make_lazy(*entry, parents);
   } else if (!entry->uncertain.empty()) {
     if (reference.refinements.size() != parents.size()) {
       refine(state, entry->uncertain, entry->refinements);
     } else {
-      // The shared tokens keep the reference's classes under every parent; the walked ones are refined.
-      std::vector<ParentRefinement> fresh;
-      refine(state, r.uncertain, fresh);
-      for (size_t k = 0; k < parents.size(); ++k) {
-        const ParentRefinement& old = reference.refinements[k];
-        ParentRefinement ref{old.parent_state, {}, {}};
-        shared_only(old.accepted, ref.accepted);
-        ref.accepted.insert(ref.accepted.end(), fresh[k].accepted.begin(), fresh[k].accepted.end());
-        std::sort(ref.accepted.begin(), ref.accepted.end());
-        kept.clear();
-        shared_only(old.uncertain, kept);
-        ref.uncertain = merged(std::move(kept), fresh[k].uncertain);
-        entry->refinements.push_back(std::move(ref));
-      }
+      refine_from(state, reference.refinements, shared, r.uncertain, entry->refinements);
     }
   }
   return entry;
@@ -1068,20 +1081,8 @@ std::unique_ptr<StateMask> MaskCache::derive(int32_t state, const StateMask& bas
     if (base.refinements.empty()) {
       refine(state, entry->uncertain, entry->refinements);  // base had no uncertain tokens: all of these are long
     } else {
-      // The short tokens keep their classes under every parent; the long ones are walked again.
-      std::vector<ParentRefinement> fresh;
-      refine(state, uncertain, fresh);  // `uncertain` holds the long ones only
-      for (size_t k = 0; k < base.refinements.size(); ++k) {
-        const ParentRefinement& old = base.refinements[k];
-        ParentRefinement ref{old.parent_state, short_only(old.accepted), short_only(old.uncertain)};
-        const ParentRefinement& now = fresh[k];  // same parents, same order: one rule
-        ref.accepted.insert(ref.accepted.end(), now.accepted.begin(), now.accepted.end());
-        std::sort(ref.accepted.begin(), ref.accepted.end());
-        ref.uncertain.insert(ref.uncertain.end(), now.uncertain.begin(), now.uncertain.end());
-        std::inplace_merge(ref.uncertain.begin(), ref.uncertain.end() - static_cast<std::ptrdiff_t>(now.uncertain.size()),
-                           ref.uncertain.end(), by_rank);
-        entry->refinements.push_back(std::move(ref));
-      }
+      // The short tokens keep their classes under every parent; the long ones (all of `uncertain`) are walked again.
+      refine_from(state, base.refinements, [&](int32_t id) { return !is_long(id); }, uncertain, entry->refinements);
     }
   }
   return entry;

@@ -46,6 +46,7 @@
 #include "engine/sorted_vocab.h"
 #include "engine/text_runs.h"
 #include "stencil/vocabulary.h"
+#include "support/function_ref.h"
 
 namespace stencil::engine {
 
@@ -149,6 +150,10 @@ class MaskCache {
   std::unique_ptr<StateMask> derive(int32_t state, const StateMask& base, int32_t depth) const;
   // Re-classifies the uncertain tokens `tokens` (trie order) under each parent state of the state's rule.
   void refine(int32_t state, std::span<const int32_t> tokens, std::vector<ParentRefinement>& out) const;
+  // The refinements of `state` from `old`, another state's of the same rule: the tokens `kept` keeps
+  // keep their classes under every parent, and `walked` (trie order) are refined anew.
+  void refine_from(int32_t state, const std::vector<ParentRefinement>& old, support::FunctionRef<bool(int32_t)> kept,
+                   std::span<const int32_t> walked, std::vector<ParentRefinement>& out) const;
   // One whole-vocabulary walk from (state, (parent_state, <bottom>)).
   void classify_under(int32_t state, int32_t parent_state, ParentRefinement& out) const;
   bool lazy_rule(int32_t state) const;
